@@ -1,0 +1,170 @@
+"""The task allocator: turns order lines into pod tasks and gives them to idle robots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from logitwin.actors.messages import (
+    ChargeAt,
+    Charged,
+    PickLines,
+    PodTask,
+    ReturnPod,
+    StoreAt,
+    TaskDone,
+)
+from logitwin.actors.runtime import Actor, System, handles
+from logitwin.control.allocation import RobotAllocator
+from logitwin.control.slotting import SlottingPolicy
+
+__all__ = ["Allocator"]
+
+# Among the oldest waiting pods of a station, how many are compared for the most lines.
+_LOOK = 16
+
+
+class Allocator(Actor):
+    """Owns the inventory map (SKU → pod → cell) and the pool of idle robots and chargers.
+
+    Each dispatch takes a station with a free queue place, the pod there with the most
+    waiting lines among its oldest few, and the idle robot nearest to it by travel. Pods
+    in use are skipped until they are back in storage.
+
+    Args:
+        dist_from: distance table from a cell (the site's cached BFS maps).
+        robots: robot id → start cell, in fleet order.
+        pod_cells: initial storage cell of each pod.
+        sku_pod: pod holding each SKU.
+        storage: all storage cells.
+        chargers: charger cells.
+        station_places: station id → places (pick cell + queue cells).
+        allocator: robot choice policy; slotting: pod return policy.
+    """
+
+    kind = "allocator"
+
+    def __init__(
+        self,
+        system: System,
+        aid: str,
+        dist_from: Callable[[int], Sequence[int]],
+        robots: dict[str, int],
+        pod_cells: Sequence[int],
+        sku_pod: Sequence[int],
+        storage: Sequence[int],
+        chargers: Sequence[int],
+        station_places: dict[str, int],
+        allocator: RobotAllocator,
+        slotting: SlottingPolicy,
+    ) -> None:
+        super().__init__(system, aid)
+        self._dist_from = dist_from
+        self.robot_ids = list(robots)
+        self.idle: dict[int, int] = {i: c for i, c in enumerate(robots.values())}
+        self._index = {r: i for i, r in enumerate(self.robot_ids)}
+        self.pod_cell: list[int] = list(pod_cells)
+        self.pod_busy = [False] * len(pod_cells)
+        self.sku_pod = list(sku_pod)
+        self.free_storage = set(storage) - set(pod_cells)
+        self.free_chargers = set(chargers)
+        self.charge_queue: list[tuple[int, int]] = []  # (robot, cell) waiting for a charger
+        self.places = dict(station_places)
+        self.committed = dict.fromkeys(station_places, 0)
+        self.pending: dict[str, dict[int, list[tuple[str, int]]]] = {
+            s: {} for s in station_places
+        }
+        self.tasks: dict[int, tuple[str, int]] = {}  # robot → (station, pod's origin cell)
+        self._policy = allocator
+        self._slotting = slotting
+        self._task_seq = 0
+
+    def on_start(self) -> None:
+        self.set(idle_robots=len(self.idle), pending_lines=0, dispatched=0)
+        self._pending_lines = 0
+
+    @handles(PickLines)
+    def _lines(self, msg: PickLines, sender: str) -> None:
+        waiting = self.pending[msg.station]
+        for sku in msg.skus:
+            if not 0 <= sku < len(self.sku_pod):
+                raise ValueError(f"{msg.order}: SKU {sku} is not stocked (0..{len(self.sku_pod) - 1})")
+            waiting.setdefault(self.sku_pod[sku], []).append((msg.order, sku))
+        self._pending_lines += len(msg.skus)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self.idle:
+            best: tuple[int, int, str, int] | None = None
+            for station, waiting in self.pending.items():
+                load = self.committed[station]
+                if not waiting or load >= self.places[station]:
+                    continue
+                seen = 0
+                for pod, lines in waiting.items():
+                    if self.pod_busy[pod]:
+                        continue
+                    # Least-loaded station first, then the pod that serves most lines.
+                    if best is None or (-load, len(lines)) > best[:2]:
+                        best = (-load, len(lines), station, pod)
+                    seen += 1
+                    if seen >= _LOOK:
+                        break
+            if best is None:
+                return
+            _, _, station, pod = best
+            lines = self.pending[station].pop(pod)
+            cell = self.pod_cell[pod]
+            robot = self._policy.choose(self.idle, self._dist_from(cell))
+            del self.idle[robot]
+            self.pod_busy[pod] = True
+            self.committed[station] += 1
+            self._task_seq += 1
+            self.tasks[robot] = (station, cell)
+            self._pending_lines -= len(lines)
+            orders = tuple(o for o, _ in lines)
+            skus = tuple(s for _, s in lines)
+            self.send(
+                self.robot_ids[robot],
+                PodTask(self._task_seq, pod, cell, station, orders, skus),
+            )
+            self.set(
+                idle_robots=len(self.idle), pending_lines=self._pending_lines, dispatched=self._task_seq
+            )
+
+    @handles(ReturnPod)
+    def _return(self, msg: ReturnPod, sender: str) -> None:
+        station, origin = self.tasks.pop(self._index[sender])
+        self.committed[station] -= 1
+        self.free_storage.add(origin)  # the pod left it long ago
+        cell = self._slotting.choose(msg.pod, msg.cell, self.free_storage)
+        self.free_storage.discard(cell)
+        self.pod_cell[msg.pod] = cell
+        self.send(sender, StoreAt(cell))
+        self._dispatch()
+
+    @handles(TaskDone)
+    def _done(self, msg: TaskDone, sender: str) -> None:
+        robot = self._index[sender]
+        self.pod_busy[msg.pod] = False
+        if msg.low_battery:
+            self._to_charger(robot, msg.cell)
+        else:
+            self.idle[robot] = msg.cell
+        self._dispatch()
+
+    def _to_charger(self, robot: int, cell: int) -> None:
+        if not self.free_chargers:
+            self.charge_queue.append((robot, cell))
+            return
+        d = self._dist_from(cell)
+        charger = min(self.free_chargers, key=lambda c: (d[c], c))
+        self.free_chargers.discard(charger)
+        self.send(self.robot_ids[robot], ChargeAt(charger))
+
+    @handles(Charged)
+    def _charged(self, msg: Charged, sender: str) -> None:
+        self.free_chargers.add(msg.cell)
+        self.idle[self._index[sender]] = msg.cell
+        if self.charge_queue:
+            self._to_charger(*self.charge_queue.pop(0))
+        self._dispatch()

@@ -1,0 +1,116 @@
+"""Outbound docks and the trucks that load at them."""
+
+from __future__ import annotations
+
+from logitwin.actors.messages import (
+    Depart,
+    Loaded,
+    Shipped,
+    Stage,
+    TruckAtDock,
+    TruckCutoff,
+)
+from logitwin.actors.runtime import Actor, System, handles
+
+__all__ = ["Dock", "Truck"]
+
+
+class Dock(Actor):
+    """A dock door: which truck stands at it, and how many have left from it."""
+
+    kind = "dock"
+
+    def on_start(self) -> None:
+        self.truck: str | None = None
+        self.departed = 0
+        self.set(truck=None, departed=0)
+
+    @handles(TruckAtDock)
+    def _arrive(self, msg: TruckAtDock, sender: str) -> None:
+        if self.truck is not None:
+            raise ValueError(f"{self.id}: {msg.truck} arrived while {self.truck} is at the door")
+        self.set(truck=msg.truck)
+
+    @handles(Depart)
+    def _depart(self, msg: Depart, sender: str) -> None:
+        self.set(truck=None, departed=self.departed + 1)
+
+
+class Truck(Actor):
+    """An outbound truck: arrives at its dock, loads staged orders until cutoff, departs.
+
+    Orders staged before it arrives are loaded on arrival; orders staged while it is at the
+    door are loaded at once. At cutoff the doors close; at departure every loaded order
+    ships.
+
+    Args:
+        dock: id of its dock.
+        arrive, cutoff, depart: times (s), in that order.
+        capacity: most orders it takes.
+    """
+
+    kind = "truck"
+
+    def __init__(
+        self,
+        system: System,
+        aid: str,
+        dock: str,
+        arrive: float,
+        cutoff: float,
+        depart: float,
+        capacity: int,
+    ) -> None:
+        super().__init__(system, aid)
+        if not arrive <= cutoff <= depart:
+            raise ValueError(f"{aid}: need arrive <= cutoff <= depart, got {arrive}, {cutoff}, {depart}")
+        if capacity < 1:
+            raise ValueError(f"{aid}: capacity must be >= 1 order, got {capacity}")
+        self.dock = dock
+        self.arrive, self.cutoff, self.depart = arrive, cutoff, depart
+        self.capacity = capacity
+        self.status = "scheduled"
+        self._staged: list[str] = []
+        self._loaded: list[str] = []
+
+    def on_start(self) -> None:
+        self.set(status="scheduled", dock=self.dock, cutoff=self.cutoff, loaded=0)
+        now = self.now
+        self.timer(max(0.0, self.arrive - now), TruckAtDock(self.id))
+        self.timer(max(0.0, self.cutoff - now), TruckCutoff())
+        self.timer(max(0.0, self.depart - now), Depart(self.id))
+
+    def _load(self, order: str) -> None:
+        self._loaded.append(order)
+        self.send(order, Loaded(self.id))
+
+    @handles(Stage)
+    def _stage(self, msg: Stage, sender: str) -> None:
+        if self.status in ("closed", "departed"):
+            raise ValueError(f"{self.id}: {msg.order} staged after cutoff")
+        if len(self._staged) + len(self._loaded) >= self.capacity:
+            raise ValueError(f"{self.id}: {msg.order} staged beyond capacity {self.capacity}")
+        if self.status == "at_dock":
+            self._load(msg.order)
+            self.set(loaded=len(self._loaded))
+        else:
+            self._staged.append(msg.order)
+
+    @handles(TruckAtDock)
+    def _at_dock(self, msg: TruckAtDock, sender: str) -> None:
+        self.send(self.dock, TruckAtDock(self.id))
+        for order in self._staged:
+            self._load(order)
+        self._staged.clear()
+        self.set(status="at_dock", loaded=len(self._loaded))
+
+    @handles(TruckCutoff)
+    def _cutoff(self, msg: TruckCutoff, sender: str) -> None:
+        self.set(status="closed")
+
+    @handles(Depart)
+    def _depart(self, msg: Depart, sender: str) -> None:
+        for order in self._loaded:
+            self.send(order, Shipped(self.id))
+        self.send(self.dock, Depart(self.id))
+        self.set(status="departed", shipped=len(self._loaded))

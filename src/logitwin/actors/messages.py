@@ -1,0 +1,269 @@
+"""The messages the warehouse actors exchange. Times are seconds, cells are grid cell ids."""
+
+from __future__ import annotations
+
+from logitwin.actors.codec import Message, message
+
+__all__ = [
+    "Arrived",
+    "AtPick",
+    "ChargeAt",
+    "Charged",
+    "CutoffCheck",
+    "Depart",
+    "Goto",
+    "Join",
+    "LinePicked",
+    "Loaded",
+    "NewOrder",
+    "NextArrival",
+    "OrderPicked",
+    "PackDone",
+    "PickDone",
+    "PickLines",
+    "PodTask",
+    "Released",
+    "ReturnPod",
+    "Ship",
+    "Shipped",
+    "Slot",
+    "Stage",
+    "Staged",
+    "StoreAt",
+    "TaskDone",
+    "Tick",
+    "TimerDone",
+    "TruckAtDock",
+    "TruckCutoff",
+]
+
+
+# --- demand and order release -------------------------------------------------------------
+@message
+class NextArrival(Message):
+    """Demand generator's own timer: create the next order."""
+
+
+@message
+class NewOrder(Message):
+    """An order was created and waits for release."""
+
+    order: str
+    skus: tuple[int, ...]
+    cutoff: float
+
+
+@message
+class PickLines(Message):
+    """Release → allocator: these SKUs of ``order`` are to be picked at ``station``."""
+
+    order: str
+    station: str
+    skus: tuple[int, ...]
+
+
+@message
+class LinePicked(Message):
+    """Station → order: one line was picked."""
+
+    sku: int
+
+
+@message
+class OrderPicked(Message):
+    """Order → release controller: all lines picked, the station slot is free."""
+
+    order: str
+    station: str
+
+
+@message
+class PackDone(Message):
+    """Order's own timer: packing finished."""
+
+
+@message
+class CutoffCheck(Message):
+    """Order's own timer at its target truck's cutoff."""
+
+
+# --- shipping -----------------------------------------------------------------------------
+@message
+class Ship(Message):
+    """Order → shipping controller: packed, needs a truck."""
+
+    order: str
+
+
+@message
+class Staged(Message):
+    """Shipping → order: staged at ``dock`` for ``truck``."""
+
+    truck: str
+    dock: str
+
+
+@message
+class Stage(Message):
+    """Shipping → truck: ``order`` is staged for you."""
+
+    order: str
+
+
+@message
+class TruckAtDock(Message):
+    """Truck's own timer / truck → dock: the truck is at its door."""
+
+    truck: str
+
+
+@message
+class TruckCutoff(Message):
+    """Truck's own timer: loading cutoff."""
+
+
+@message
+class Depart(Message):
+    """Truck's own timer / truck → dock: the truck leaves."""
+
+    truck: str
+
+
+@message
+class Loaded(Message):
+    """Truck → order: loaded onto ``truck``."""
+
+    truck: str
+
+
+@message
+class Shipped(Message):
+    """Truck → order: left the site on ``truck``."""
+
+    truck: str
+
+
+# --- robots, stations, traffic ------------------------------------------------------------
+@message
+class PodTask(Message):
+    """Allocator → robot: fetch ``pod`` from ``pod_cell`` and present it at ``station``."""
+
+    task: int
+    pod: int
+    pod_cell: int
+    station: str
+    orders: tuple[str, ...]
+    skus: tuple[int, ...]
+
+
+@message
+class Goto(Message):
+    """Robot → traffic: drive to ``cell`` (``-1``: no goal, park where you are).
+
+    ``hold`` pins the robot once it is there, so others route around it; otherwise it
+    may be pushed aside and comes back.
+    """
+
+    cell: int
+    hold: bool
+
+
+@message
+class Arrived(Message):
+    """Traffic → robot: reached ``cell`` after ``moved`` steps and ``waited`` blocked steps."""
+
+    cell: int
+    moved: int
+    waited: int
+
+
+@message
+class Tick(Message):
+    """Traffic controller's own timer: plan and execute one floor step."""
+
+
+@message
+class TimerDone(Message):
+    """An actor's own timer with a label (lift, lower, charge)."""
+
+    what: str
+
+
+@message
+class Join(Message):
+    """Robot → station: carrying ``pod``, give me a place in the queue."""
+
+    pod: int
+
+
+@message
+class Released(Message):
+    """Release controller → order: released for picking at ``station``."""
+
+    station: str
+
+
+@message
+class Slot(Message):
+    """Station → robot: wait in (or move up to) ``cell``; ``pick`` if it is the pick cell."""
+
+    cell: int
+    pick: bool
+
+
+@message
+class AtPick(Message):
+    """Robot → station: at the pick cell with ``pod`` carrying lines for these orders."""
+
+    pod: int
+    orders: tuple[str, ...]
+    skus: tuple[int, ...]
+
+
+@message
+class PickDone(Message):
+    """Station → robot: picking finished, take the pod away."""
+
+    lines: int
+
+
+@message
+class ReturnPod(Message):
+    """Robot → allocator: where does ``pod`` go (leaving from ``cell``)?"""
+
+    pod: int
+    cell: int
+
+
+@message
+class StoreAt(Message):
+    """Allocator → robot: store the pod at ``cell``."""
+
+    cell: int
+
+
+@message
+class TaskDone(Message):
+    """Robot → allocator: task finished at ``cell``, the pod stored there.
+
+    ``low_battery`` asks for a charger instead of the next task.
+    """
+
+    task: int
+    pod: int
+    cell: int
+    low_battery: bool
+
+
+@message
+class ChargeAt(Message):
+    """Allocator → robot: charge at the charger on ``cell``."""
+
+    cell: int
+
+
+@message
+class Charged(Message):
+    """Robot → allocator: charging finished at ``cell``; idle again."""
+
+    cell: int

@@ -1,0 +1,64 @@
+"""The order release controller: releases backlog orders to pick stations, earliest due first."""
+
+from __future__ import annotations
+
+import heapq
+
+from logitwin.actors.messages import NewOrder, OrderPicked, PickLines, Released
+from logitwin.actors.runtime import Actor, System, handles
+
+__all__ = ["OrderRelease"]
+
+
+class OrderRelease(Actor):
+    """Holds the order backlog and releases orders into free station order slots.
+
+    An order is released to the station with the most free slots (a put wall of
+    ``slots`` order bins per station); the backlog is served earliest truck cutoff first.
+
+    Args:
+        stations: station ids.
+        slots: order slots per station.
+        allocator: id of the task allocator that turns lines into pod tasks.
+    """
+
+    kind = "release"
+
+    def __init__(
+        self, system: System, aid: str, stations: tuple[str, ...], slots: int, allocator: str
+    ) -> None:
+        super().__init__(system, aid)
+        if slots < 1:
+            raise ValueError(f"{aid}: slots per station must be >= 1, got {slots}")
+        self.free = dict.fromkeys(stations, slots)
+        self._allocator = allocator
+        self._backlog: list[tuple[float, int, str, tuple[int, ...]]] = []
+        self._n = 0
+
+    def on_start(self) -> None:
+        self.set(backlog=0)
+
+    @handles(NewOrder)
+    def _new(self, msg: NewOrder, sender: str) -> None:
+        self._n += 1
+        heapq.heappush(self._backlog, (msg.cutoff, self._n, msg.order, msg.skus))
+        self._release()
+
+    @handles(OrderPicked)
+    def _picked(self, msg: OrderPicked, sender: str) -> None:
+        self.free[msg.station] += 1
+        self._release()
+
+    def _release(self) -> None:
+        released = False
+        while self._backlog:
+            station = max(self.free, key=lambda s: (self.free[s], s))
+            if self.free[station] == 0:
+                break
+            _, _, order, skus = heapq.heappop(self._backlog)
+            self.free[station] -= 1
+            self.send(order, Released(station))
+            self.send(self._allocator, PickLines(order, station, skus))
+            released = True
+        if released or not self._backlog:
+            self.set(backlog=len(self._backlog))

@@ -1,0 +1,88 @@
+"""The pick station entity: a pick cell with a queue lane; picks lines from presented pods."""
+
+from __future__ import annotations
+
+from logitwin.actors.messages import AtPick, Join, LinePicked, PickDone, Slot, TimerDone
+from logitwin.actors.runtime import Actor, System, handles
+
+__all__ = ["Station"]
+
+
+class Station(Actor):
+    """A goods-to-person pick station.
+
+    Robots join a FIFO queue; the first is sent to the pick cell, the others wait in the
+    queue cells in order. Picking a pod takes ``present_s + line_s × lines``.
+
+    Args:
+        pick_cell: cell where the pod is presented to the picker.
+        queue: queue cells, ``queue[0]`` next to the pick cell.
+        line_s: picking time per line (s).
+        present_s: time to present and release a pod (s).
+    """
+
+    kind = "station"
+
+    def __init__(
+        self,
+        system: System,
+        aid: str,
+        pick_cell: int,
+        queue: tuple[int, ...],
+        line_s: float,
+        present_s: float,
+    ) -> None:
+        super().__init__(system, aid)
+        if line_s <= 0 or present_s < 0:
+            raise ValueError(f"{aid}: line_s must be > 0 and present_s >= 0 (s)")
+        self.pick_cell = pick_cell
+        self.cells = (pick_cell, *queue)
+        self.line_s = line_s
+        self.present_s = present_s
+        self.robots: list[str] = []
+        self.busy = False
+        self._job: AtPick | None = None
+
+    def on_start(self) -> None:
+        self.set(busy=False, queue=0, lines=0, pods=0)
+        self.lines = 0
+        self.pods = 0
+
+    @handles(Join)
+    def _join(self, msg: Join, sender: str) -> None:
+        if len(self.robots) >= len(self.cells):
+            raise ValueError(
+                f"{self.id}: {sender} joined a full queue ({len(self.cells)} places); "
+                "the allocator must not commit more robots than places"
+            )
+        self.robots.append(sender)
+        k = len(self.robots) - 1
+        self.set(queue=len(self.robots))
+        self.send(sender, Slot(self.cells[k], k == 0))
+
+    @handles(AtPick)
+    def _at_pick(self, msg: AtPick, sender: str) -> None:
+        if not self.robots or self.robots[0] != sender:
+            raise ValueError(f"{self.id}: {sender} is at the pick cell out of turn")
+        self._job = msg
+        self.set(busy=True)
+        self.timer(self.present_s + self.line_s * len(msg.skus), TimerDone("pick"))
+
+    @handles(TimerDone)
+    def _done(self, msg: TimerDone, sender: str) -> None:
+        job = self._job
+        if job is None:
+            raise ValueError(f"{self.id}: pick finished with no pod presented")
+        self._job = None
+        for order, sku in zip(job.orders, job.skus, strict=True):
+            self.send(order, LinePicked(sku))
+        robot = self.robots.pop(0)
+        self.send(robot, PickDone(len(job.skus)))
+        self.set(
+            busy=False,
+            queue=len(self.robots),
+            lines=self.lines + len(job.skus),
+            pods=self.pods + 1,
+        )
+        for k, r in enumerate(self.robots):
+            self.send(r, Slot(self.cells[k], k == 0))

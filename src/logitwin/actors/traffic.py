@@ -1,0 +1,134 @@
+"""The floor traffic controller: owns every robot's position and moves the fleet step by step."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+from logitwin.actors.messages import Arrived, Goto, Tick
+from logitwin.actors.runtime import URGENT, Actor, System, handles
+from logitwin.control.mapf import PIBTPlanner
+
+__all__ = ["TrafficController"]
+
+
+class TrafficController(Actor):
+    """Plans one collision-free step for the whole fleet every ``step_s`` seconds.
+
+    Robots send :class:`Goto`; the controller answers :class:`Arrived` with the steps the
+    robot moved and the steps it was blocked since its last arrival. A robot keeps its goal after arriving, so if
+    another robot pushes it aside it comes back; with ``hold`` it is pinned there instead.
+    ``Goto(-1)`` leaves a robot without a goal (parked, free to be pushed). The clock stops
+    while no robot has anywhere to go. Every executed step is journalled as the list of
+    moves, so recorded paths can be validated and replayed.
+
+    Args:
+        neighbors: free neighbours of each cell.
+        dist_to: distance table to a goal cell (cached BFS maps).
+        robots: robot id → start cell.
+        step_s: duration (s) of one step (cell size / speed).
+        planner: the PIBT planner for this fleet.
+    """
+
+    kind = "traffic"
+
+    def __init__(
+        self,
+        system: System,
+        aid: str,
+        neighbors: Sequence[Sequence[int]],
+        dist_to: Callable[[int], Sequence[int]],
+        robots: dict[str, int],
+        step_s: float,
+        planner: PIBTPlanner,
+    ) -> None:
+        super().__init__(system, aid)
+        if step_s <= 0:
+            raise ValueError(f"step_s must be > 0 s, got {step_s}")
+        self.robot_ids = list(robots)
+        self._index = {r: i for i, r in enumerate(self.robot_ids)}
+        self.pos = list(robots.values())
+        n = len(self.pos)
+        if len(set(self.pos)) != n:
+            raise ValueError("two robots start on the same cell")
+        free = {c for c, nb in enumerate(neighbors) if nb}
+        bad = [r for r, c in robots.items() if c not in free]
+        if bad:
+            raise ValueError(f"robots {bad[:5]} start on blocked or isolated cells")
+        self._dist_to = dist_to
+        self.step_s = step_s
+        self.planner = planner
+        self.goal: list[int | None] = [None] * n
+        self._dist: list[Sequence[int] | None] = [None] * n
+        self.hold = [False] * n
+        self.pinned = [False] * n
+        self.notified = [True] * n
+        self.moved = [0] * n
+        self.waited = [0] * n
+        self.steps = 0
+        self._next_tick: float | None = None
+
+    def on_start(self) -> None:
+        self.set(positions=list(self.pos), step_s=self.step_s, steps=0)
+
+    @handles(Goto)
+    def _goto(self, msg: Goto, sender: str) -> None:
+        i = self._index.get(sender)
+        if i is None:
+            raise ValueError(f"Goto from {sender}, which is not a robot of this floor")
+        self.pinned[i] = False
+        if msg.cell == -1:
+            self.goal[i] = self._dist[i] = None
+            self.notified[i] = True
+            return
+        dist = self._dist_to(msg.cell)
+        if dist[self.pos[i]] >= 1 << 30:
+            raise ValueError(f"{sender}: goal cell {msg.cell} is blocked or unreachable")
+        self.goal[i] = msg.cell
+        self._dist[i] = dist
+        self.hold[i] = msg.hold
+        self.notified[i] = False
+        if self.pos[i] == msg.cell:
+            self._arrive(i)
+        self._wake()
+
+    def _arrive(self, i: int) -> None:
+        self.notified[i] = True
+        self.pinned[i] = self.hold[i]
+        self.send(self.robot_ids[i], Arrived(self.pos[i], self.moved[i], self.waited[i]))
+        self.moved[i] = self.waited[i] = 0
+
+    def _wake(self) -> None:
+        if self._next_tick is not None:
+            return
+        k = math.floor(self.now / self.step_s) + 1
+        self._next_tick = k * self.step_s
+        self.timer(self._next_tick - self.now, Tick(), priority=URGENT)
+
+    @handles(Tick)
+    def _tick(self, msg: Tick, sender: str) -> None:
+        self._next_tick = None
+        pos = self.pos
+        goal = self.goal
+        nxt = self.planner.step(pos, self._dist, self.pinned)
+        moves: list[int] = []
+        busy = False
+        moved, waited = self.moved, self.waited
+        for i, (a, b) in enumerate(zip(pos, nxt, strict=True)):
+            g = goal[i]
+            if a != b:
+                moves += (i, b)
+                moved[i] += 1
+            elif g is not None and a != g:
+                waited[i] += 1
+            if g is not None and b != g:
+                busy = True
+        self.pos = nxt
+        self.steps += 1
+        if moves:
+            self.set(moves=moves, steps=self.steps)
+        for i, g in enumerate(goal):
+            if g is not None and not self.notified[i] and nxt[i] == g:
+                self._arrive(i)
+        if busy:
+            self._wake()

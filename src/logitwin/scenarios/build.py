@@ -1,0 +1,179 @@
+"""Build a runnable twin from a scenario: site, actors and their wiring."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from logitwin.actors.allocator import Allocator
+from logitwin.actors.dock import Dock, Truck
+from logitwin.actors.journal import Journal
+from logitwin.actors.release import OrderRelease
+from logitwin.actors.robot import Robot
+from logitwin.actors.runtime import LocalSystem
+from logitwin.actors.shipping import Shipping, TruckSlot
+from logitwin.actors.station import Station
+from logitwin.actors.traffic import TrafficController
+from logitwin.control.allocation import NearestRobotAllocator
+from logitwin.control.mapf import PIBTPlanner
+from logitwin.control.slotting import NearestFreeSlotting
+from logitwin.errors import ScenarioError
+from logitwin.robots.model import LinearBattery, step_duration
+from logitwin.scenarios.schema import Scenario
+from logitwin.sim.demand import Demand, DemandParams
+from logitwin.site import DistanceOracle, LayoutParams, Site, generate_layout
+
+__all__ = ["Twin", "build_twin", "truck_schedule"]
+
+
+@dataclass
+class Twin:
+    """A built twin, ready to :meth:`LocalSystem.run`."""
+
+    scenario: Scenario
+    site: Site
+    system: LocalSystem
+    step_s: float
+    horizon_s: float
+
+
+def truck_schedule(scenario: Scenario, docks: list[str]) -> list[tuple[str, str, float, float, float, int]]:
+    """Outbound trucks as (id, dock, arrive, cutoff, depart, capacity), times in seconds."""
+    t = scenario.trucks
+    last = t.last_departure_h if t.last_departure_h is not None else scenario.horizon_h
+    out = []
+    k = 0
+    dep_h = t.first_departure_h
+    while dep_h <= last + 1e-9:
+        depart = dep_h * 3600.0
+        dock = docks[k % len(docks)]
+        arrive = max(0.0, depart - t.dwell_min * 60.0)
+        cutoff = max(arrive, depart - t.cutoff_min * 60.0)
+        out.append((f"truck:{k + 1}", dock, arrive, cutoff, depart, t.capacity))
+        k += 1
+        dep_h = t.first_departure_h + k * t.every_h
+    return out
+
+
+def build_twin(scenario: Scenario, journal: Journal | None) -> Twin:
+    """Create the site and spawn every actor of ``scenario`` on a :class:`LocalSystem`.
+
+    Spawn order is fixed, so every entity gets the same random stream on every run of
+    the same scenario and seed.
+    """
+    try:
+        site = generate_layout(LayoutParams(**scenario.layout.model_dump()))
+    except ValueError as exc:
+        raise ScenarioError(f"layout: {exc}") from None
+    grid = site.grid
+    sc = scenario
+    step_s = step_duration(sc.floor.cell_m, sc.floor.speed_mps)
+    system = LocalSystem(sc.seed, lookahead=sc.runtime.lookahead_s, journal=journal)
+    layout_rng = system.rng()
+    oracle = DistanceOracle(grid)
+
+    # Robots start spread over the aisle cells (not storage, stations, chargers or docks).
+    special = set(site.storage) | set(site.chargers) | {d.cell for d in site.docks}
+    for st in site.stations:
+        special.add(st.pick_cell)
+        special.update(st.queue)
+    aisles = [int(c) for c in grid.free_cells if int(c) not in special]
+    n = sc.fleet.robots
+    if n > len(aisles):
+        raise ScenarioError(
+            f"fleet.robots: {n} robots do not fit in the {len(aisles)} aisle cells of the layout; "
+            "use fewer robots or a larger layout"
+        )
+    starts = [aisles[int(i)] for i in np.linspace(0, len(aisles) - 1, n).round().astype(int)]
+    if len(set(starts)) != n:
+        raise ScenarioError(f"fleet.robots: could not place {n} robots on distinct cells")
+    robots = {f"robot:{i}": c for i, c in enumerate(starts)}
+
+    # Pods on a random share of storage cells; SKUs spread over pods.
+    storage = list(site.storage)
+    n_pods = max(1, int(len(storage) * sc.inventory.fill))
+    if n_pods >= len(storage):
+        raise ScenarioError("inventory.fill leaves no free storage cell for returning pods")
+    pod_cells = [storage[int(i)] for i in layout_rng.choice(len(storage), n_pods, replace=False)]
+    perm = layout_rng.permutation(n_pods)
+    sku_pod = [int(perm[s % n_pods]) for s in range(sc.inventory.skus)]
+
+    stations = tuple(f"station:{s.id}" for s in site.stations)
+    docks = [f"dock:{d.id}" for d in site.docks]
+    trucks = truck_schedule(sc, docks)
+    horizon_s = sc.horizon_h * 3600.0
+
+    system.spawn(
+        TrafficController,
+        "traffic",
+        neighbors=grid.neighbors,
+        dist_to=oracle.dist_list,
+        robots=robots,
+        step_s=step_s,
+        planner=PIBTPlanner(grid.neighbors, n, system.rng()),
+    )
+    system.spawn(
+        Allocator,
+        "allocator",
+        dist_from=oracle.dist_list,
+        robots=robots,
+        pod_cells=pod_cells,
+        sku_pod=sku_pod,
+        storage=storage,
+        chargers=site.chargers,
+        station_places={f"station:{s.id}": 1 + len(s.queue) for s in site.stations},
+        allocator=NearestRobotAllocator(),
+        slotting=NearestFreeSlotting(oracle.dist_list),
+    )
+    system.spawn(
+        OrderRelease,
+        "release",
+        stations=stations,
+        slots=sc.stations.order_slots,
+        allocator="allocator",
+    )
+    slots: tuple[TruckSlot, ...] = tuple((tid, dock, cut, cap) for tid, dock, _, cut, _, cap in trucks)
+    system.spawn(Shipping, "shipping", trucks=slots)
+    for d in docks:
+        system.spawn(Dock, d)
+    for tid, dock, arrive, cutoff, depart, cap in trucks:
+        system.spawn(Truck, tid, dock=dock, arrive=arrive, cutoff=cutoff, depart=depart, capacity=cap)
+    for s in site.stations:
+        system.spawn(
+            Station,
+            f"station:{s.id}",
+            pick_cell=s.pick_cell,
+            queue=s.queue,
+            line_s=sc.stations.line_s,
+            present_s=sc.stations.present_s,
+        )
+    b = sc.fleet.battery
+    battery = LinearBattery(
+        capacity_wh=b.capacity_wh,
+        wh_per_m=b.wh_per_m,
+        cell_m=sc.floor.cell_m,
+        charge_w=b.charge_w,
+        low=b.low,
+        full_level=b.full,
+    )
+    lo, hi = sorted(sc.fleet.initial_soc)
+    soc_rng = system.rng()
+    for rid in robots:
+        system.spawn(
+            Robot, rid, battery=battery, lift_s=sc.fleet.lift_s, soc=float(soc_rng.uniform(lo, hi))
+        )
+    d = sc.demand
+    params = DemandParams(
+        orders_per_hour=tuple(d.orders_per_hour),
+        mean_lines=d.mean_lines,
+        max_lines=d.max_lines,
+        n_skus=sc.inventory.skus,
+        zipf_s=d.zipf_s,
+        min_lead_s=d.min_lead_s,
+        pack_s=d.pack_s,
+        stop_s=min(horizon_s, (d.stop_h or math.inf) * 3600.0),
+    )
+    system.spawn(Demand, "demand", params=params, cutoffs=[t[3] for t in trucks], rng=system.rng())
+    return Twin(scenario=sc, site=site, system=system, step_s=step_s, horizon_s=horizon_s)

@@ -1,0 +1,212 @@
+"""KPIs and the per-minute time series, as projections of the event journal alone.
+
+Both ``logitwin run`` and ``logitwin replay`` call :func:`project`, so a replayed journal
+gives exactly the KPIs of the run that wrote it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from logitwin.actors.journal import JournalRow
+from logitwin.actors.robot import ROBOT_STATUSES
+
+__all__ = ["Projection", "project"]
+
+_CHARGING = {"charging", "wait_charger"}
+_SERIES_COLUMNS = (
+    "minute",
+    "orders_created",
+    "orders_picked",
+    "orders_shipped",
+    "lines_picked",
+    "backlog",
+    "open_orders",
+    "robots_idle",
+    "robots_working",
+    "robots_charging",
+    "stations_busy",
+)
+
+
+@dataclass
+class Projection:
+    """What a journal projects to: every entity's final state, KPIs and a time series."""
+
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    positions: list[int] = field(default_factory=list)
+    kpis: dict[str, Any] = field(default_factory=dict)
+    series: list[tuple[float, ...]] = field(default_factory=list)
+    series_columns: tuple[str, ...] = _SERIES_COLUMNS
+    paths: np.ndarray | None = None
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else math.nan
+
+
+def project(
+    rows: Iterable[JournalRow], horizon_s: float, cell_m: float, keep_paths: bool = False
+) -> Projection:
+    """Fold journal rows into final states, KPIs and a per-minute series.
+
+    Args:
+        rows: the journal's rows in sequence order.
+        horizon_s: end of the run (s); utilisations are shares of it.
+        cell_m: grid cell size (m), for travel distances.
+        keep_paths: also rebuild the (steps+1, robots) array of robot cells per floor step.
+    """
+    p = Projection()
+    state, kinds = p.state, p.kinds
+    # Time spent per robot status and station busy time, integrated as rows arrive.
+    robot_status: dict[str, tuple[str, float]] = {}
+    status_time: Counter[str] = Counter()
+    station_busy: dict[str, float | None] = {}
+    busy_time = 0.0
+    counts: Counter[str] = Counter()
+    robots_in: Counter[str] = Counter()
+    step_s = 1.0
+    paths: list[list[int]] = []
+    minute = 60.0
+
+    def snapshot(t: float) -> None:
+        p.series.append(
+            (
+                t / 60.0,
+                counts["created"],
+                counts["picked"],
+                counts["shipped"],
+                counts["lines"],
+                counts["backlog"],
+                counts["created"] - counts["picked"],
+                robots_in["idle"],
+                robots_in["working"],
+                robots_in["charging"],
+                sum(1 for v in station_busy.values() if v is not None),
+            )
+        )
+
+    for row in rows:
+        if row.kind != "state":
+            continue
+        while row.time >= minute and minute <= horizon_s:
+            snapshot(minute)
+            minute += 60.0
+        ent, body, t = row.entity, row.body, row.time
+        kinds[ent] = row.type
+        st = state.setdefault(ent, {})
+        st.update(body)
+        kind = row.type
+        if kind == "robot" and "status" in body:
+            prev = robot_status.get(ent)
+            if prev is not None:
+                status_time[prev[0]] += t - prev[1]
+                robots_in[_group(prev[0])] -= 1
+            robot_status[ent] = (body["status"], t)
+            robots_in[_group(body["status"])] += 1
+        elif kind == "order":
+            status = body.get("status")
+            if status == "created":
+                counts["created"] += 1
+            elif status == "picked":
+                counts["picked"] += 1
+                counts["lines"] += st["lines"]
+            elif status == "shipped":
+                counts["shipped"] += 1
+        elif kind == "station" and "busy" in body:
+            since = station_busy.get(ent)
+            if since is not None:
+                busy_time += t - since
+            station_busy[ent] = t if body["busy"] else None
+        elif kind == "release":
+            counts["backlog"] = body["backlog"]
+        elif kind == "traffic":
+            if "positions" in body:
+                p.positions = list(body["positions"])
+                step_s = float(body["step_s"])
+                if keep_paths:
+                    paths.append(list(p.positions))
+            if "moves" in body:
+                mv = body["moves"]
+                pos = p.positions
+                for k in range(0, len(mv), 2):
+                    pos[mv[k]] = mv[k + 1]
+                if keep_paths:
+                    paths.append(list(pos))
+    while minute <= horizon_s:
+        snapshot(minute)
+        minute += 60.0
+    for status, since in robot_status.values():
+        status_time[status] += horizon_s - since
+    for since in station_busy.values():
+        if since is not None:
+            busy_time += horizon_s - since
+    if keep_paths:
+        p.paths = np.asarray(paths, dtype=np.int64) if paths else np.zeros((0, 0), np.int64)
+    p.kpis = _kpis(p, horizon_s, step_s, cell_m, status_time, busy_time, len(station_busy))
+    return p
+
+
+def _group(status: str) -> str:
+    if status == "idle":
+        return "idle"
+    return "charging" if status in _CHARGING else "working"
+
+
+def _kpis(
+    p: Projection,
+    horizon_s: float,
+    step_s: float,
+    cell_m: float,
+    status_time: Counter[str],
+    busy_time: float,
+    n_stations: int,
+) -> dict[str, Any]:
+    hours = horizon_s / 3600.0
+    orders = [s for e, s in p.state.items() if p.kinds[e] == "order"]
+    robots = [s for e, s in p.state.items() if p.kinds[e] == "robot"]
+    picked = [o for o in orders if "picked_at" in o]
+    lines = sum(o["lines"] for o in picked) + sum(
+        o.get("picked_lines", 0) for o in orders if "picked_at" not in o
+    )
+    cycle = [o["packed_at"] - o["created"] for o in orders if "packed_at" in o]
+    due = [o for o in orders if math.isfinite(o["cutoff"]) and o["cutoff"] <= horizon_s]
+    made = [o for o in due if not o.get("late") and "staged_at" in o]
+    shipped = [o for o in orders if o.get("status") == "shipped"]
+    missed = [o for o in due if o.get("late") and o.get("status") != "shipped"]
+    travel = sum(r.get("travel", 0) for r in robots)
+    waited = sum(r.get("waited", 0) for r in robots)
+    robot_time = max(1e-9, len(robots) * horizon_s)
+    moving = min(travel * step_s, sum(t for s, t in status_time.items() if s != "idle"))
+    working = sum(t for s, t in status_time.items() if s != "idle" and s not in _CHARGING)
+    charging = sum(status_time[s] for s in _CHARGING)
+    return {
+        "horizon_h": round(hours, 4),
+        "orders_created": len(orders),
+        "orders_picked": len(picked),
+        "orders_shipped": len(shipped),
+        "orders_per_hour": len(picked) / hours,
+        "lines_per_hour": lines / hours,
+        "order_cycle_p50_min": _pct(cycle, 50) / 60.0,
+        "order_cycle_p95_min": _pct(cycle, 95) / 60.0,
+        "orders_due": len(due),
+        "made_truck_share": len(made) / len(due) if due else math.nan,
+        "orders_missed": len(missed),
+        "robots": len(robots),
+        "robot_moving_share": moving / robot_time,
+        "robot_waiting_share": max(0.0, working - moving) / robot_time,
+        "robot_charging_share": charging / robot_time,
+        "robot_idle_share": status_time["idle"] / robot_time,
+        "station_utilisation": busy_time / max(1e-9, n_stations * horizon_s),
+        "travel_cells_per_line": travel / lines if lines else math.nan,
+        "travel_m_per_line": travel * cell_m / lines if lines else math.nan,
+        "traffic_wait_share": waited / (travel + waited) if travel + waited else 0.0,
+        "robot_status_hours": {s: status_time[s] / 3600.0 for s in ROBOT_STATUSES},
+    }

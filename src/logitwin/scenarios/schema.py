@@ -1,0 +1,152 @@
+"""The scenario file schema (YAML, validated by pydantic).
+
+Every model forbids unknown fields, so a typo is an error that names the field and lists
+the allowed ones. Units are in the field names: ``_s`` seconds, ``_h`` hours, ``_m``
+metres, ``_mps`` metres per second, ``_wh`` watt-hours, ``_w`` watts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "BatterySpec",
+    "DemandSpec",
+    "FleetSpec",
+    "FloorSpec",
+    "InventorySpec",
+    "LayoutSpec",
+    "RuntimeSpec",
+    "Scenario",
+    "StationsSpec",
+    "TrucksSpec",
+]
+
+Pos = Annotated[float, Field(gt=0)]
+NonNeg = Annotated[float, Field(ge=0)]
+Frac = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LayoutSpec(_Strict):
+    """A generated goods-to-person layout (see :class:`logitwin.site.LayoutParams`)."""
+
+    blocks_x: int = Field(8, ge=1, le=200, description="storage blocks along x")
+    blocks_y: int = Field(6, ge=1, le=200, description="storage blocks along y")
+    block_width: int = Field(5, ge=1, le=50, description="cells per block along x")
+    block_depth: int = Field(2, ge=1, le=10, description="cells per block along y")
+    aisle_width: int = Field(1, ge=1, le=10, description="cells between blocks")
+    stations: int = Field(6, ge=1, le=100, description="pick stations (west wall)")
+    queue_length: int = Field(4, ge=1, le=20, description="queue cells per station")
+    chargers: int = Field(10, ge=1, le=500, description="chargers (north wall)")
+    docks: int = Field(3, ge=1, le=100, description="outbound docks (east wall)")
+
+
+class FloorSpec(_Strict):
+    """Grid geometry and driving speed; one step lasts ``cell_m / speed_mps`` seconds."""
+
+    cell_m: Pos = 1.25
+    speed_mps: Pos = 1.25
+
+
+class BatterySpec(_Strict):
+    """A linear battery (see :class:`logitwin.robots.LinearBattery`)."""
+
+    capacity_wh: Pos = 600.0
+    wh_per_m: Pos = 0.08
+    charge_w: Pos = 1200.0
+    low: Frac = 0.25
+    full: Frac = 0.95
+
+    @model_validator(mode="after")
+    def _levels(self) -> BatterySpec:
+        if self.low >= self.full:
+            raise ValueError(f"low ({self.low}) must be below full ({self.full})")
+        return self
+
+
+class FleetSpec(_Strict):
+    """The robot fleet."""
+
+    robots: int = Field(50, ge=1, le=20_000)
+    lift_s: NonNeg = 2.0
+    battery: BatterySpec = BatterySpec()
+    initial_soc: tuple[Frac, Frac] = Field(
+        (0.5, 1.0), description="initial state of charge drawn uniformly from [lo, hi]"
+    )
+
+
+class StationsSpec(_Strict):
+    """Pick station work."""
+
+    line_s: Pos = Field(6.0, description="picking time per line (s)")
+    present_s: NonNeg = Field(4.0, description="time to present and release a pod (s)")
+    order_slots: int = Field(12, ge=1, le=500, description="put-wall order bins per station")
+
+
+class DemandSpec(_Strict):
+    """Order arrivals over the run."""
+
+    orders_per_hour: tuple[NonNeg, ...] = Field(
+        (600.0,), min_length=1, description="rate per hour from t=0; the last value holds on"
+    )
+    mean_lines: float = Field(2.0, ge=1, le=100)
+    max_lines: int = Field(10, ge=1, le=500)
+    zipf_s: float = Field(1.0, ge=0, le=5)
+    min_lead_s: NonNeg = Field(3600.0, description="promise the first truck cutoff this far ahead")
+    pack_s: NonNeg = 90.0
+    stop_h: Pos | None = Field(None, description="no arrivals after this hour (default: horizon)")
+
+
+class InventorySpec(_Strict):
+    """Pods and SKUs in storage."""
+
+    skus: int = Field(5000, ge=1, le=10_000_000)
+    fill: float = Field(0.85, gt=0, lt=1, description="share of storage cells holding a pod")
+
+
+class TrucksSpec(_Strict):
+    """Outbound trucks: one departure every ``every_h`` hours, docks taken in turn."""
+
+    first_departure_h: Pos = 2.0
+    every_h: Pos = 1.0
+    last_departure_h: Pos | None = Field(None, description="default: the horizon")
+    dwell_min: Pos = Field(60.0, description="time at the door before departure (min)")
+    cutoff_min: NonNeg = Field(20.0, description="cutoff before departure (min)")
+    capacity: int = Field(400, ge=1, le=1_000_000, description="orders per truck")
+
+    @model_validator(mode="after")
+    def _cutoff(self) -> TrucksSpec:
+        if self.cutoff_min > self.dwell_min:
+            raise ValueError(
+                f"cutoff_min ({self.cutoff_min}) must not exceed dwell_min ({self.dwell_min})"
+            )
+        return self
+
+
+class RuntimeSpec(_Strict):
+    """Actor runtime settings."""
+
+    lookahead_s: float = Field(0.25, gt=0, le=60, description="min latency between entities")
+
+
+class Scenario(_Strict):
+    """A what-if scenario: site, fleet, demand and shipping for one run."""
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    horizon_h: float = Field(gt=0, le=24 * 14)
+    layout: LayoutSpec = LayoutSpec()
+    floor: FloorSpec = FloorSpec()
+    fleet: FleetSpec = FleetSpec()
+    stations: StationsSpec = StationsSpec()
+    demand: DemandSpec = DemandSpec()
+    inventory: InventorySpec = InventorySpec()
+    trucks: TrucksSpec = TrucksSpec()
+    runtime: RuntimeSpec = RuntimeSpec()
