@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from logitwin.control.mapf import PIBTPlanner
+from logitwin.control.validator import find_conflicts
+from logitwin.site import DistanceOracle, Grid
+
+
+def _run(grid, starts, goals, steps, pinned=None, seed=0):
+    oracle = DistanceOracle(grid)
+    planner = PIBTPlanner(grid.neighbors, len(starts), np.random.default_rng(seed))
+    pos = list(starts)
+    path = [list(pos)]
+    dists = [oracle.dist_list(g) if g is not None else None for g in goals]
+    for _ in range(steps):
+        pos = planner.step(pos, dists, pinned)
+        path.append(list(pos))
+        if all(g is None or p == g for p, g in zip(pos, goals, strict=True)):
+            break
+    return np.array(path)
+
+
+def test_head_on_robots_pass_each_other_on_a_two_lane_aisle():
+    # PIBT is complete where every edge lies on a cycle; a 2-lane aisle is such a graph.
+    grid = Grid.from_strings(["......", "......"])
+    a, b = grid.cell(0, 0), grid.cell(0, 5)
+    path = _run(grid, [a, b], [b, a], 40)
+    assert find_conflicts(grid, path) == []
+    assert list(path[-1]) == [b, a]
+
+
+def test_pushes_goal_less_robot_out_of_the_way():
+    grid = Grid.from_strings(["....", "...."])
+    mover, parked = grid.cell(0, 0), grid.cell(0, 1)
+    path = _run(grid, [mover, parked], [grid.cell(0, 3), None], 20)
+    assert find_conflicts(grid, path) == []
+    assert path[-1][0] == grid.cell(0, 3)
+
+
+def test_pinned_robot_never_moves_and_others_never_enter_its_cell():
+    grid = Grid.from_strings(["....", "....", "...."])
+    centre = grid.cell(1, 1)
+    starts = [grid.cell(1, 0), centre, grid.cell(0, 2)]
+    goals = [grid.cell(1, 3), None, grid.cell(2, 0)]
+    path = _run(grid, starts, goals, 30, pinned=[False, True, False])
+    assert find_conflicts(grid, path) == []
+    assert (path[:, 1] == centre).all()
+    assert centre not in set(path[:, 0]) | set(path[:, 2])
+
+
+def test_many_robots_random_goals_never_conflict():
+    rng = np.random.default_rng(3)
+    rows = ["".join("@" if rng.random() < 0.15 else "." for _ in range(20)) for _ in range(20)]
+    grid = Grid.from_strings(rows)
+    oracle = DistanceOracle(grid)
+    free = grid.free_cells
+    # Largest component only, so every goal is reachable.
+    start = int(free[0])
+    d = oracle.dist_map(start)
+    comp = [int(c) for c in free if d[c] < 1 << 30]
+    picks = rng.choice(len(comp), 60, replace=False)
+    starts = [comp[i] for i in picks[:30]]
+    goals = [comp[i] for i in picks[30:]]
+    path = _run(grid, starts, goals, 300)
+    assert find_conflicts(grid, path) == []
+    reached = sum(int(p == g) for p, g in zip(path[-1], goals, strict=True))
+    assert reached >= 28
+
+
+def test_bad_input():
+    grid = Grid.from_strings(["..."])
+    planner = PIBTPlanner(grid.neighbors, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="share a cell"):
+        planner.step([0, 0], [None, None])
+    with pytest.raises(ValueError, match="expected 2"):
+        planner.step([0], [None])
