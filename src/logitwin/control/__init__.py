@@ -1,0 +1,1 @@
+"""logitwin.control"""

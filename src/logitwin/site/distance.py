@@ -1,0 +1,184 @@
+"""Exact grid distances (unit-cost 4-connected moves) by breadth-first search."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from logitwin.errors import SiteError
+from logitwin.site.grid import Grid
+
+__all__ = ["UNREACHABLE", "DistanceOracle", "bfs_distances"]
+
+#: Distance reported for blocked cells and cells with no path to the goal (moves).
+UNREACHABLE: int = 1 << 30
+
+# Below this many free cells a plain Python BFS over ``Grid.neighbors`` beats the numpy
+# frontier expansion (per-level numpy call overhead dominates); measured on LoRR maps.
+_PYTHON_BFS_MAX_FREE = 5000
+
+
+def _check_goal(grid: Grid, goal: int) -> int:
+    if not grid.is_free(goal):
+        why = "is blocked" if 0 <= goal < grid.size else "is outside the grid"
+        raise SiteError(
+            f"distance goal {grid.describe(goal)} {why} on map {grid.name!r}; "
+            "distances can only be computed to a free cell"
+        )
+    return int(goal)
+
+
+def _bfs_python(grid: Grid, goal: int) -> list[int]:
+    neighbors = grid.neighbors
+    dist = [UNREACHABLE] * grid.size
+    dist[goal] = 0
+    queue = [goal]
+    # Iterating a list while appending to it is a valid (and the fastest) FIFO here.
+    for u in queue:
+        d = dist[u] + 1
+        for v in neighbors[u]:
+            if dist[v] == UNREACHABLE:
+                dist[v] = d
+                queue.append(v)
+    return dist
+
+
+def _bfs_numpy(grid: Grid, goal: int) -> np.ndarray:
+    table = grid.neighbor_table
+    size = grid.size
+    # Index ``size`` (== -1 after wrap-around) is a sentinel for "no neighbour": it holds 0
+    # so that it is never taken for an unvisited cell.
+    dist = np.full(size + 1, UNREACHABLE, dtype=np.int32)
+    dist[size] = 0
+    owner = np.empty(size + 1, dtype=np.int64)
+    dist[goal] = 0
+    frontier = np.array([goal], dtype=np.int64)
+    d = 0
+    while frontier.size:
+        d += 1
+        cand = table[frontier].ravel()
+        cand = cand[dist[cand] == UNREACHABLE]
+        if not cand.size:
+            break
+        # Deduplicate without sorting: the last writer of each cell keeps it.
+        idx = np.arange(cand.size)
+        owner[cand] = idx
+        cand = cand[owner[cand] == idx]
+        dist[cand] = d
+        frontier = cand
+    return dist[:size]
+
+
+def bfs_distances(grid: Grid, goal: int) -> np.ndarray:
+    """Shortest-path distances from every cell to ``goal``.
+
+    Args:
+        grid: The grid.
+        goal: A free cell id.
+
+    Returns:
+        int32 array of length ``grid.size``: moves to reach ``goal``, or
+        :data:`UNREACHABLE` for blocked cells and cells with no path.
+
+    Raises:
+        SiteError: If ``goal`` is out of range or blocked.
+    """
+    goal = _check_goal(grid, goal)
+    if len(grid.free_cells) <= _PYTHON_BFS_MAX_FREE:
+        return np.array(_bfs_python(grid, goal), dtype=np.int32)
+    return _bfs_numpy(grid, goal)
+
+
+class DistanceOracle:
+    """Caches BFS distance maps per goal cell.
+
+    Args:
+        grid: The grid.
+        max_cached: Keep at most this many goals, evicting the least recently used;
+            None for no limit.
+
+    Raises:
+        ValueError: If ``max_cached`` is not None and < 1.
+    """
+
+    def __init__(self, grid: Grid, max_cached: int | None = None) -> None:
+        if max_cached is not None and max_cached < 1:
+            raise ValueError(f"max_cached must be None or >= 1, got {max_cached}")
+        self.grid = grid
+        self.max_cached = max_cached
+        self._maps: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lists: dict[int, list[int]] = {}
+
+    def __len__(self) -> int:
+        """Number of goals whose distance map is cached."""
+        return len(self._maps)
+
+    def __contains__(self, goal: object) -> bool:
+        return goal in self._maps
+
+    def _store(self, goal: int, dist: np.ndarray, as_list: list[int] | None) -> np.ndarray:
+        dist.flags.writeable = False
+        self._maps[goal] = dist
+        if as_list is not None:
+            self._lists[goal] = as_list
+        if self.max_cached is not None:
+            while len(self._maps) > self.max_cached:
+                old, _ = self._maps.popitem(last=False)
+                self._lists.pop(old, None)
+        return dist
+
+    def dist_map(self, goal: int) -> np.ndarray:
+        """Read-only int32 distances from every cell to ``goal`` (see :func:`bfs_distances`).
+
+        Raises:
+            SiteError: If ``goal`` is out of range or blocked.
+        """
+        cached = self._maps.get(goal)
+        if cached is not None:
+            self._maps.move_to_end(goal)
+            return cached
+        goal = _check_goal(self.grid, goal)
+        if len(self.grid.free_cells) <= _PYTHON_BFS_MAX_FREE:
+            as_list = _bfs_python(self.grid, goal)
+            return self._store(goal, np.array(as_list, dtype=np.int32), as_list)
+        return self._store(goal, _bfs_numpy(self.grid, goal), None)
+
+    def dist_list(self, goal: int) -> list[int]:
+        """The distance map as a plain list of ints, for hot Python loops. Do not mutate it.
+
+        Raises:
+            SiteError: If ``goal`` is out of range or blocked.
+        """
+        dist = self.dist_map(goal)
+        goal = int(goal)
+        as_list = self._lists.get(goal)
+        if as_list is None:
+            as_list = dist.tolist()
+            self._lists[goal] = as_list
+        return as_list
+
+    def distance(self, a: int, b: int) -> int:
+        """Moves on a shortest path between cells ``a`` and ``b``.
+
+        Uses whichever endpoint's map is cached (grid distances are symmetric), else
+        computes and caches the map of ``b``.
+
+        Returns:
+            The distance, or :data:`UNREACHABLE` if there is no path.
+
+        Raises:
+            SiteError: If the cell used as goal is blocked or either cell is out of range.
+        """
+        if not 0 <= a < self.grid.size:
+            raise SiteError(f"distance from {self.grid.describe(a)}: outside the grid")
+        if a in self._maps and b not in self._maps:
+            if not 0 <= b < self.grid.size:
+                raise SiteError(f"distance to {self.grid.describe(b)}: outside the grid")
+            return int(self.dist_map(a)[b])
+        return int(self.dist_map(b)[a])
+
+    def clear(self) -> None:
+        """Drops every cached map."""
+        self._maps.clear()
+        self._lists.clear()
