@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 
 from logitwin import __version__
@@ -152,7 +153,8 @@ def _replay(args: argparse.Namespace, console: Console) -> int:
         with JournalReader(path) as j:
             scenario = parse_scenario(json.loads(j.meta()["scenario"]), str(path))
         grid = build_twin(scenario, journal=None).site.grid
-        conflicts = find_conflicts(grid, proj.paths)
+        paths: np.ndarray | list[list[int]] = proj.paths if proj.paths is not None else []
+        conflicts = find_conflicts(grid, paths)
         steps = 0 if proj.paths is None else max(0, len(proj.paths) - 1)
         if conflicts:
             for c in conflicts[:20]:

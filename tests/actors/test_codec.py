@@ -42,7 +42,7 @@ def test_messages_are_frozen_and_must_subclass_message():
     with pytest.raises(ProtocolError, match="must subclass"):
 
         @message
-        class NotAMessage:  # noqa: B903
+        class NotAMessage:
             x: int
 
     with pytest.raises(ProtocolError, match="registered twice"):

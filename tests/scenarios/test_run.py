@@ -41,7 +41,16 @@ def test_every_order_follows_the_lifecycle(tiny_run):
     order_ids = [a for a in system._actors if a.startswith("order:")]
     assert order_ids
     statuses = {system.actor(a).status for a in order_ids}
-    assert statuses <= {"created", "released", "picking", "picked", "packed", "staged", "loaded", "shipped"}
+    assert statuses <= {
+        "created",
+        "released",
+        "picking",
+        "picked",
+        "packed",
+        "staged",
+        "loaded",
+        "shipped",
+    }
     assert "shipped" in statuses
 
 
@@ -52,7 +61,10 @@ def test_replay_rebuilds_state_and_kpis(tiny_run):
     for actor in system.actors():
         for field, value in proj.state.get(actor.id, {}).items():
             live = getattr(actor, field)
-            assert live == value or (isinstance(live, tuple) and list(live) == value), (actor.id, field)
+            assert live == value or (isinstance(live, tuple) and list(live) == value), (
+                actor.id,
+                field,
+            )
     assert proj.positions == system.actor("traffic").pos
 
 
@@ -64,7 +76,10 @@ def test_recorded_paths_have_no_conflicts(tiny_run):
 
 def test_same_seed_same_journal_other_seed_differs(tmp_path, tiny_run):
     again = run_scenario(load_scenario("tiny"), tmp_path / "again")
-    with JournalReader(tiny_run.out_dir / JOURNAL) as a, JournalReader(again.out_dir / JOURNAL) as b:
+    with (
+        JournalReader(tiny_run.out_dir / JOURNAL) as a,
+        JournalReader(again.out_dir / JOURNAL) as b,
+    ):
         assert a.fingerprint() == b.fingerprint()
     assert again.kpis == tiny_run.kpis
     other = run_scenario(load_scenario("tiny", ["seed=8"]), tmp_path / "other")

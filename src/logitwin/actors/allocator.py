@@ -70,9 +70,7 @@ class Allocator(Actor):
         self.charge_queue: list[tuple[int, int]] = []  # (robot, cell) waiting for a charger
         self.places = dict(station_places)
         self.committed = dict.fromkeys(station_places, 0)
-        self.pending: dict[str, dict[int, list[tuple[str, int]]]] = {
-            s: {} for s in station_places
-        }
+        self.pending: dict[str, dict[int, list[tuple[str, int]]]] = {s: {} for s in station_places}
         self.tasks: dict[int, tuple[str, int]] = {}  # robot → (station, pod's origin cell)
         self._policy = allocator
         self._slotting = slotting
@@ -87,7 +85,9 @@ class Allocator(Actor):
         waiting = self.pending[msg.station]
         for sku in msg.skus:
             if not 0 <= sku < len(self.sku_pod):
-                raise ValueError(f"{msg.order}: SKU {sku} is not stocked (0..{len(self.sku_pod) - 1})")
+                raise ValueError(
+                    f"{msg.order}: SKU {sku} is not stocked (0..{len(self.sku_pod) - 1})"
+                )
             waiting.setdefault(self.sku_pod[sku], []).append((msg.order, sku))
         self._pending_lines += len(msg.skus)
         self._dispatch()
@@ -128,7 +128,9 @@ class Allocator(Actor):
                 PodTask(self._task_seq, pod, cell, station, orders, skus),
             )
             self.set(
-                idle_robots=len(self.idle), pending_lines=self._pending_lines, dispatched=self._task_seq
+                idle_robots=len(self.idle),
+                pending_lines=self._pending_lines,
+                dispatched=self._task_seq,
             )
 
     @handles(ReturnPod)

@@ -11,7 +11,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, dataclass_transform
 
 import msgpack
 
@@ -97,7 +97,8 @@ def _checker(tp: Any, where: str) -> Callable[[Any], Any]:
     raise TypeError(f"{where}: field type {tp!r} is not supported by the codec")
 
 
-def message(cls: type[Any]) -> Any:
+@dataclass_transform(frozen_default=True)
+def message(cls: M) -> M:
     """Class decorator: make a :class:`Message` subclass a frozen slotted dataclass, by name.
 
     Field types are limited to ``int``, ``float``, ``str``, ``bool``, ``bytes``, ``Any``,
@@ -108,10 +109,11 @@ def message(cls: type[Any]) -> Any:
         raise ProtocolError(f"message type {name!r} is registered twice")
     if not issubclass(cls, Message):
         raise ProtocolError(f"message type {name} must subclass logitwin.actors.Message")
-    dc = dataclasses.dataclass(frozen=True, slots=True)(cls)
+    dc = cast(M, dataclasses.dataclass(frozen=True, slots=True)(cls))
     hints = typing.get_type_hints(dc)
     _FIELDS[dc] = tuple(
-        (f.name, _checker(hints[f.name], f"{name}.{f.name}")) for f in dataclasses.fields(dc)
+        (f.name, _checker(hints[f.name], f"{name}.{f.name}"))
+        for f in dataclasses.fields(cast(Any, dc))
     )
     _REGISTRY[name] = dc
     return dc
@@ -130,7 +132,7 @@ def encode_fields(msg: Message) -> list[Any]:
 
 def encode(msg: Message) -> bytes:
     """Encode one message to msgpack bytes: ``[type name, [field values]]``."""
-    return msgpack.packb([type(msg).__name__, encode_fields(msg)], use_bin_type=True)
+    return cast(bytes, msgpack.packb([type(msg).__name__, encode_fields(msg)], use_bin_type=True))
 
 
 def decode_fields(name: Any, body: Any) -> Message:

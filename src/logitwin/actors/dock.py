@@ -63,7 +63,9 @@ class Truck(Actor):
     ) -> None:
         super().__init__(system, aid)
         if not arrive <= cutoff <= depart:
-            raise ValueError(f"{aid}: need arrive <= cutoff <= depart, got {arrive}, {cutoff}, {depart}")
+            raise ValueError(
+                f"{aid}: need arrive <= cutoff <= depart, got {arrive}, {cutoff}, {depart}"
+            )
         if capacity < 1:
             raise ValueError(f"{aid}: capacity must be >= 1 order, got {capacity}")
         self.dock = dock

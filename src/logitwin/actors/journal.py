@@ -76,9 +76,7 @@ class Journal:
 
     def set_meta(self, **values: str) -> None:
         """Store run metadata (resolved scenario, seed, version)."""
-        self._db.executemany(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(values.items())
-        )
+        self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(values.items()))
         self._db.commit()
 
     def message(

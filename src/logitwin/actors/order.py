@@ -76,9 +76,7 @@ class Order(Actor):
         self.late = False
 
     def on_start(self) -> None:
-        self.set(
-            status="created", lines=len(self.skus), created=self.now, cutoff=self.cutoff
-        )
+        self.set(status="created", lines=len(self.skus), created=self.now, cutoff=self.cutoff)
         self.send(self._release, NewOrder(self.id, self.skus, self.cutoff))
         if math.isfinite(self.cutoff) and self.cutoff > self.now:
             self.timer(self.cutoff - self.now, CutoffCheck())

@@ -12,7 +12,7 @@ class Station(Actor):
     """A goods-to-person pick station.
 
     Robots join a FIFO queue; the first is sent to the pick cell, the others wait in the
-    queue cells in order. Picking a pod takes ``present_s + line_s × lines``.
+    queue cells in order. Picking a pod takes ``present_s + line_s * lines``.
 
     Args:
         pick_cell: cell where the pod is presented to the picker.

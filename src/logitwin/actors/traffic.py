@@ -16,8 +16,9 @@ class TrafficController(Actor):
     """Plans one collision-free step for the whole fleet every ``step_s`` seconds.
 
     Robots send :class:`Goto`; the controller answers :class:`Arrived` with the steps the
-    robot moved and the steps it was blocked since its last arrival. A robot keeps its goal after arriving, so if
-    another robot pushes it aside it comes back; with ``hold`` it is pinned there instead.
+    robot moved and the steps it was blocked since its last arrival. A robot keeps its
+    goal after arriving, so if another robot pushes it aside it comes back; with ``hold``
+    it is pinned there instead.
     ``Goto(-1)`` leaves a robot without a goal (parked, free to be pushed). The clock stops
     while no robot has anywhere to go. Every executed step is journalled as the list of
     moves, so recorded paths can be validated and replayed.

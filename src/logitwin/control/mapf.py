@@ -70,7 +70,8 @@ class PIBTPlanner:
         if len(occ_now) != n:
             raise ValueError("two agents share a cell; positions must be distinct")
         self._next = nxt = [-1] * n
-        self._occ_next = occ_next = {}
+        self._occ_next: dict[int, int] = {}
+        occ_next = self._occ_next
         if pinned is not None:
             for i in range(n):
                 if pinned[i]:

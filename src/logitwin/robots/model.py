@@ -42,8 +42,7 @@ class LinearBattery:
                 raise ValueError(f"battery {name} must be > 0, got {getattr(self, name)}")
         if not 0 <= self.low < self.full_level <= 1:
             raise ValueError(
-                f"battery levels need 0 <= low < full_level <= 1, got {self.low}, "
-                f"{self.full_level}"
+                f"battery levels need 0 <= low < full_level <= 1, got {self.low}, {self.full_level}"
             )
 
     def drain(self, soc: float, cells: int) -> float:

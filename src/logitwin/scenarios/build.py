@@ -39,7 +39,9 @@ class Twin:
     horizon_s: float
 
 
-def truck_schedule(scenario: Scenario, docks: list[str]) -> list[tuple[str, str, float, float, float, int]]:
+def truck_schedule(
+    scenario: Scenario, docks: list[str]
+) -> list[tuple[str, str, float, float, float, int]]:
     """Outbound trucks as (id, dock, arrive, cutoff, depart, capacity), times in seconds."""
     t = scenario.trucks
     last = t.last_departure_h if t.last_departure_h is not None else scenario.horizon_h
@@ -134,12 +136,16 @@ def build_twin(scenario: Scenario, journal: Journal | None) -> Twin:
         slots=sc.stations.order_slots,
         allocator="allocator",
     )
-    slots: tuple[TruckSlot, ...] = tuple((tid, dock, cut, cap) for tid, dock, _, cut, _, cap in trucks)
+    slots: tuple[TruckSlot, ...] = tuple(
+        (tid, dock, cut, cap) for tid, dock, _, cut, _, cap in trucks
+    )
     system.spawn(Shipping, "shipping", trucks=slots)
     for d in docks:
         system.spawn(Dock, d)
     for tid, dock, arrive, cutoff, depart, cap in trucks:
-        system.spawn(Truck, tid, dock=dock, arrive=arrive, cutoff=cutoff, depart=depart, capacity=cap)
+        system.spawn(
+            Truck, tid, dock=dock, arrive=arrive, cutoff=cutoff, depart=depart, capacity=cap
+        )
     for s in site.stations:
         system.spawn(
             Station,
@@ -164,16 +170,16 @@ def build_twin(scenario: Scenario, journal: Journal | None) -> Twin:
         system.spawn(
             Robot, rid, battery=battery, lift_s=sc.fleet.lift_s, soc=float(soc_rng.uniform(lo, hi))
         )
-    d = sc.demand
+    dem = sc.demand
     params = DemandParams(
-        orders_per_hour=tuple(d.orders_per_hour),
-        mean_lines=d.mean_lines,
-        max_lines=d.max_lines,
+        orders_per_hour=tuple(dem.orders_per_hour),
+        mean_lines=dem.mean_lines,
+        max_lines=dem.max_lines,
         n_skus=sc.inventory.skus,
-        zipf_s=d.zipf_s,
-        min_lead_s=d.min_lead_s,
-        pack_s=d.pack_s,
-        stop_s=min(horizon_s, (d.stop_h or math.inf) * 3600.0),
+        zipf_s=dem.zipf_s,
+        min_lead_s=dem.min_lead_s,
+        pack_s=dem.pack_s,
+        stop_s=min(horizon_s, (dem.stop_h or math.inf) * 3600.0),
     )
     system.spawn(Demand, "demand", params=params, cutoffs=[t[3] for t in trucks], rng=system.rng())
     return Twin(scenario=sc, site=site, system=system, step_s=step_s, horizon_s=horizon_s)

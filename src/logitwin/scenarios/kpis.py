@@ -7,7 +7,7 @@ gives exactly the KPIs of the run that wrote it.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,10 +67,10 @@ def project(
     state, kinds = p.state, p.kinds
     # Time spent per robot status and station busy time, integrated as rows arrive.
     robot_status: dict[str, tuple[str, float]] = {}
-    status_time: Counter[str] = Counter()
+    status_time: dict[str, float] = defaultdict(float)
     station_busy: dict[str, float | None] = {}
     busy_time = 0.0
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter()  # integer counters
     robots_in: Counter[str] = Counter()
     step_s = 1.0
     paths: list[list[int]] = []
@@ -165,7 +165,7 @@ def _kpis(
     horizon_s: float,
     step_s: float,
     cell_m: float,
-    status_time: Counter[str],
+    status_time: dict[str, float],
     busy_time: float,
     n_stations: int,
 ) -> dict[str, Any]:

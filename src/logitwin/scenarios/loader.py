@@ -57,7 +57,7 @@ def _explain(source: str, exc: ValidationError) -> ScenarioError:
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Return ``data`` with ``path.to.field=value`` overrides applied (values parsed as YAML)."""
-    out = yaml.safe_load(yaml.safe_dump(data))  # deep copy of plain data
+    out: dict[str, Any] = yaml.safe_load(yaml.safe_dump(data))  # deep copy of plain data
     for item in overrides:
         if "=" not in item:
             raise ScenarioError(f"--set {item!r}: expected path.to.field=value")
@@ -82,7 +82,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 def parse_scenario(data: Any, source: str) -> Scenario:
     """Validate plain data as a :class:`Scenario`; errors name ``source`` and each field."""
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: a scenario is a mapping of fields, got {type(data).__name__}")
+        raise ScenarioError(
+            f"{source}: a scenario is a mapping of fields, got {type(data).__name__}"
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

@@ -18,7 +18,7 @@ __all__ = ["Demand", "DemandParams", "zipf_weights"]
 def zipf_weights(n: int, s: float) -> np.ndarray:
     """Popularity of ranks 1..n, proportional to ``1 / rank**s``, summing to 1."""
     w = 1.0 / np.arange(1, n + 1, dtype=float) ** s
-    return w / w.sum()
+    return np.asarray(w / w.sum())
 
 
 @dataclass(frozen=True, slots=True)
