@@ -26,7 +26,7 @@ _LOOK = 16
 class Allocator(Actor):
     """Owns the inventory map (SKU → pod → cell) and the pool of idle robots and chargers.
 
-    Each dispatch takes a station with a free queue place, the pod there with the most
+    Each dispatch takes a station below its robot limit, the pod there with the most
     waiting lines among its oldest few, and the idle robot nearest to it by travel. Pods
     in use are skipped until they are back in storage.
 
@@ -34,10 +34,12 @@ class Allocator(Actor):
         dist_from: distance table from a cell (the site's cached BFS maps).
         robots: robot id → start cell, in fleet order.
         pod_cells: initial storage cell of each pod.
-        sku_pod: pod holding each SKU.
+        sku_pods: pods holding each SKU (fast movers in several).
         storage: all storage cells.
         chargers: charger cells.
-        station_places: station id → places (pick cell + queue cells).
+        station_cells: station id → pick cell.
+        station_limit: station id → most robots working for it at once (fetching,
+            queueing or presenting).
         allocator: robot choice policy; slotting: pod return policy.
     """
 
@@ -50,10 +52,11 @@ class Allocator(Actor):
         dist_from: Callable[[int], Sequence[int]],
         robots: dict[str, int],
         pod_cells: Sequence[int],
-        sku_pod: Sequence[int],
+        sku_pods: Sequence[tuple[int, ...]],
         storage: Sequence[int],
         chargers: Sequence[int],
-        station_places: dict[str, int],
+        station_limit: dict[str, int],
+        station_cells: dict[str, int],
         allocator: RobotAllocator,
         slotting: SlottingPolicy,
     ) -> None:
@@ -64,13 +67,14 @@ class Allocator(Actor):
         self._index = {r: i for i, r in enumerate(self.robot_ids)}
         self.pod_cell: list[int] = list(pod_cells)
         self.pod_busy = [False] * len(pod_cells)
-        self.sku_pod = list(sku_pod)
+        self.sku_pods = list(sku_pods)
         self.free_storage = set(storage) - set(pod_cells)
         self.free_chargers = set(chargers)
         self.charge_queue: list[tuple[int, int]] = []  # (robot, cell) waiting for a charger
-        self.places = dict(station_places)
-        self.committed = dict.fromkeys(station_places, 0)
-        self.pending: dict[str, dict[int, list[tuple[str, int]]]] = {s: {} for s in station_places}
+        self.limit = dict(station_limit)
+        self.station_cells = dict(station_cells)
+        self.committed = dict.fromkeys(station_limit, 0)
+        self.pending: dict[str, dict[int, list[tuple[str, int]]]] = {s: {} for s in station_limit}
         self.tasks: dict[int, tuple[str, int]] = {}  # robot → (station, pod's origin cell)
         self._policy = allocator
         self._slotting = slotting
@@ -84,20 +88,34 @@ class Allocator(Actor):
     def _lines(self, msg: PickLines, sender: str) -> None:
         waiting = self.pending[msg.station]
         for sku in msg.skus:
-            if not 0 <= sku < len(self.sku_pod):
+            if not 0 <= sku < len(self.sku_pods):
                 raise ValueError(
-                    f"{msg.order}: SKU {sku} is not stocked (0..{len(self.sku_pod) - 1})"
+                    f"{msg.order}: SKU {sku} is not stocked (0..{len(self.sku_pods) - 1})"
                 )
-            waiting.setdefault(self.sku_pod[sku], []).append((msg.order, sku))
+            waiting.setdefault(self._pod_for(sku, msg.station), []).append((msg.order, sku))
         self._pending_lines += len(msg.skus)
         self._dispatch()
+
+    def _pod_for(self, sku: int, station: str) -> int:
+        """The copy of ``sku`` to bring: one already coming to ``station``, else the
+        nearest copy not in use."""
+        pods = self.sku_pods[sku]
+        if len(pods) == 1:
+            return pods[0]
+        waiting = self.pending[station]
+        for pod in pods:
+            if pod in waiting:
+                return pod
+        d = self._dist_from(self.station_cells[station])
+        busy, cell = self.pod_busy, self.pod_cell
+        return min(pods, key=lambda p: (busy[p], d[cell[p]], p))
 
     def _dispatch(self) -> None:
         while self.idle:
             best: tuple[int, int, str, int] | None = None
             for station, waiting in self.pending.items():
                 load = self.committed[station]
-                if not waiting or load >= self.places[station]:
+                if not waiting or load >= self.limit[station]:
                     continue
                 seen = 0
                 for pod, lines in waiting.items():

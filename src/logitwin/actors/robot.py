@@ -144,7 +144,10 @@ class Robot(Actor):
     @handles(TimerDone)
     def _timer(self, msg: TimerDone, sender: str) -> None:
         if msg.what == "lift":
-            self.set(status="to_station")
+            # Wait for a station place unpinned: a robot parked for minutes must not
+            # block the aisle (PIBT's distances do not see pinned robots).
+            self.set(status="queued")
+            self.send(self._traffic, Goto(-1, False))
             self.send(self._station, Join(self._pod))
         elif msg.what == "lower":
             low = self.battery.needs_charge(self.soc)

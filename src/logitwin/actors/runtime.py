@@ -125,8 +125,17 @@ class Actor:
         self.system.send(self.id, self.id, msg, delay, priority)
 
     def set(self, **fields: Any) -> None:
-        """Change state fields and journal the change."""
+        """Change state fields (attributes of the same name) and journal the change.
+
+        Journalled fields are plain values; a field may not shadow a container attribute
+        (a list of robots must not be replaced by its count).
+        """
         for k, v in fields.items():
+            old = getattr(self, k, None)
+            if isinstance(old, (list, dict, set)) and not isinstance(v, type(old)):
+                raise TypeError(
+                    f"{self.id}: state field {k!r} would replace a {type(old).__name__}"
+                )
             setattr(self, k, v)
         self.system.record(self.id, self.kind, fields)
 

@@ -12,7 +12,8 @@ class Station(Actor):
     """A goods-to-person pick station.
 
     Robots join a FIFO queue; the first is sent to the pick cell, the others wait in the
-    queue cells in order. Picking a pod takes ``present_s + line_s * lines``.
+    queue cells in order. Robots that join when every queue cell is taken wait where they
+    are (pod lifted) until a place frees up. Picking a pod takes ``present_s + line_s * lines``.
 
     Args:
         pick_cell: cell where the pod is presented to the picker.
@@ -39,22 +40,24 @@ class Station(Actor):
         self.cells = (pick_cell, *queue)
         self.line_s = line_s
         self.present_s = present_s
-        self.robots: list[str] = []
+        self.robots: list[str] = []  # in the queue lane, front first
+        self._waiting: list[str] = []  # joined while the lane was full
         self.busy = False
         self._job: AtPick | None = None
 
     def on_start(self) -> None:
-        self.set(busy=False, queue=0, lines=0, pods=0)
+        self.set(busy=False, queue=0, waiting=0, lines=0, pods=0)
         self.lines = 0
         self.pods = 0
 
     @handles(Join)
     def _join(self, msg: Join, sender: str) -> None:
+        if sender in self.robots or sender in self._waiting:
+            raise ValueError(f"{self.id}: {sender} joined twice")
         if len(self.robots) >= len(self.cells):
-            raise ValueError(
-                f"{self.id}: {sender} joined a full queue ({len(self.cells)} places); "
-                "the allocator must not commit more robots than places"
-            )
+            self._waiting.append(sender)
+            self.set(waiting=len(self._waiting))
+            return
         self.robots.append(sender)
         k = len(self.robots) - 1
         self.set(queue=len(self.robots))
@@ -78,9 +81,12 @@ class Station(Actor):
             self.send(order, LinePicked(sku))
         robot = self.robots.pop(0)
         self.send(robot, PickDone(len(job.skus)))
+        if self._waiting:
+            self.robots.append(self._waiting.pop(0))
         self.set(
             busy=False,
             queue=len(self.robots),
+            waiting=len(self._waiting),
             lines=self.lines + len(job.skus),
             pods=self.pods + 1,
         )

@@ -17,12 +17,13 @@ from logitwin.actors.shipping import Shipping, TruckSlot
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import TrafficController
 from logitwin.control.allocation import NearestRobotAllocator
+from logitwin.control.inventory import spread_skus
 from logitwin.control.mapf import PIBTPlanner
 from logitwin.control.slotting import NearestFreeSlotting
 from logitwin.errors import ScenarioError
 from logitwin.robots.model import LinearBattery, step_duration
 from logitwin.scenarios.schema import Scenario
-from logitwin.sim.demand import Demand, DemandParams
+from logitwin.sim.demand import Demand, DemandParams, zipf_weights
 from logitwin.site import DistanceOracle, LayoutParams, Site, generate_layout
 
 __all__ = ["Twin", "build_twin", "truck_schedule"]
@@ -99,8 +100,8 @@ def build_twin(scenario: Scenario, journal: Journal | None) -> Twin:
     if n_pods >= len(storage):
         raise ScenarioError("inventory.fill leaves no free storage cell for returning pods")
     pod_cells = [storage[int(i)] for i in layout_rng.choice(len(storage), n_pods, replace=False)]
-    perm = layout_rng.permutation(n_pods)
-    sku_pod = [int(perm[s % n_pods]) for s in range(sc.inventory.skus)]
+    popularity = zipf_weights(sc.inventory.skus, sc.demand.zipf_s)
+    sku_pods = spread_skus(popularity.tolist(), n_pods, sc.inventory.max_pod_share, layout_rng)
 
     stations = tuple(f"station:{s.id}" for s in site.stations)
     docks = [f"dock:{d.id}" for d in site.docks]
@@ -122,10 +123,11 @@ def build_twin(scenario: Scenario, journal: Journal | None) -> Twin:
         dist_from=oracle.dist_list,
         robots=robots,
         pod_cells=pod_cells,
-        sku_pod=sku_pod,
+        sku_pods=sku_pods,
         storage=storage,
         chargers=site.chargers,
-        station_places={f"station:{s.id}": 1 + len(s.queue) for s in site.stations},
+        station_limit=dict.fromkeys(stations, sc.stations.robots_per_station),
+        station_cells={f"station:{s.id}": s.pick_cell for s in site.stations},
         allocator=NearestRobotAllocator(),
         slotting=NearestFreeSlotting(oracle.dist_list),
     )

@@ -87,6 +87,9 @@ class StationsSpec(_Strict):
     line_s: Pos = Field(6.0, description="picking time per line (s)")
     present_s: NonNeg = Field(4.0, description="time to present and release a pod (s)")
     order_slots: int = Field(12, ge=1, le=500, description="put-wall order bins per station")
+    robots_per_station: int = Field(
+        10, ge=1, le=1000, description="most robots fetching, queueing or presenting for it"
+    )
 
 
 class DemandSpec(_Strict):
@@ -108,6 +111,12 @@ class InventorySpec(_Strict):
 
     skus: int = Field(5000, ge=1, le=10_000_000)
     fill: float = Field(0.85, gt=0, lt=1, description="share of storage cells holding a pod")
+    max_pod_share: float = Field(
+        0.002,
+        gt=0,
+        le=1,
+        description="fast movers get a copy in another pod per this share of all lines",
+    )
 
 
 class TrucksSpec(_Strict):

@@ -31,7 +31,8 @@ class DemandParams:
         mean_lines: mean lines per order (1 + Poisson(mean - 1), capped at ``max_lines``).
         max_lines: most lines an order has.
         n_skus: SKUs in the assortment.
-        zipf_s: Zipf exponent of SKU popularity (0 = uniform).
+        zipf_s: Zipf exponent of SKU popularity (0 = uniform); SKU ids are popularity
+            ranks, SKU 0 the most popular.
         min_lead_s: an order is promised on the first truck whose cutoff is at least this
             long (s) after it arrives.
         pack_s: packing time (s) per order.
@@ -71,9 +72,8 @@ class Demand(Actor):
         self.params = params
         self.cutoffs = sorted(cutoffs)
         self.rng = rng
+        # SKU ids are popularity ranks: SKU 0 sells most.
         self._cdf = np.cumsum(zipf_weights(params.n_skus, params.zipf_s))
-        # SKU ranks are spread over SKU ids so that popularity is not tied to the id.
-        self._sku_of_rank = rng.permutation(params.n_skus)
         self.created = 0
 
     def on_start(self) -> None:
@@ -104,7 +104,7 @@ class Demand(Actor):
         n = min(p.max_lines, 1 + int(self.rng.poisson(p.mean_lines - 1)))
         ranks = np.searchsorted(self._cdf, self.rng.random(n), side="right")
         ranks = np.minimum(ranks, p.n_skus - 1)
-        skus = tuple(dict.fromkeys(int(self._sku_of_rank[r]) for r in ranks))
+        skus = tuple(dict.fromkeys(int(r) for r in ranks))
         k = bisect.bisect_left(self.cutoffs, self.now + p.min_lead_s)
         cutoff = self.cutoffs[k] if k < len(self.cutoffs) else float("inf")
         self.created += 1
