@@ -1,0 +1,48 @@
+"""Seeded smoke tests of every built-in scenario: it runs, its KPIs look like the
+operation it describes, and the recorded robot paths are conflict-free."""
+
+import pytest
+
+from logitwin.actors.journal import JournalReader
+from logitwin.control.validator import find_conflicts
+from logitwin.scenarios.loader import builtin_names, load_scenario
+from logitwin.scenarios.runner import JOURNAL, replay, run_scenario
+
+
+def _run_and_validate(name, tmp_path):
+    result = run_scenario(load_scenario(name), tmp_path / name)
+    proj = replay(result.out_dir / JOURNAL, keep_paths=True)
+    assert find_conflicts(result.twin.site.grid, proj.paths, max_conflicts=5) == []
+    return result.kpis
+
+
+def test_builtins_are_covered():
+    assert set(builtin_names()) == {"tiny", "demo", "peak_day"}
+
+
+def test_demo_is_a_healthy_day(tmp_path):
+    k = _run_and_validate("demo", tmp_path)
+    assert k["orders_created"] > 4000
+    assert 0.9 < k["made_truck_share"] < 1.0  # most, not all, make their truck
+    busy = k["robot_moving_share"] + k["robot_waiting_share"]
+    assert 0.4 < busy < 0.85  # busy but not saturated
+    assert 0.3 < k["station_utilisation"] < 0.8
+    assert k["traffic_wait_share"] < 0.15
+
+
+@pytest.mark.slow
+def test_peak_day_strains_at_the_peak(tmp_path):
+    k = _run_and_validate("peak_day", tmp_path)
+    assert k["robots"] >= 150
+    assert k["orders_created"] > 20000
+    assert k["made_truck_share"] < 0.97  # the peak makes orders late
+    assert k["order_cycle_p95_min"] > 30
+
+
+@pytest.mark.slow
+def test_demo_is_deterministic(tmp_path):
+    a = run_scenario(load_scenario("demo"), tmp_path / "a")
+    b = run_scenario(load_scenario("demo"), tmp_path / "b")
+    assert a.kpis == b.kpis
+    with JournalReader(a.out_dir / JOURNAL) as ja, JournalReader(b.out_dir / JOURNAL) as jb:
+        assert ja.fingerprint() == jb.fingerprint()

@@ -1,0 +1,70 @@
+"""The `logitwin` command as a user runs it: a real subprocess, real files."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from logitwin.cli import main
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "logitwin.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_run_tiny_prints_report_and_writes_outputs(tmp_path):
+    out = tmp_path / "run"
+    p = _cli("run", "tiny", "--seed", "3", "--set", "fleet.robots=5", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "orders that made their truck" in p.stdout
+    assert "throughput (orders/h)" in p.stdout
+    for name in ("kpis.json", "timeseries.csv", "journal.sqlite", "scenario.yaml"):
+        assert (out / name).is_file()
+    assert "robots: 5" in (out / "scenario.yaml").read_text()
+    assert "seed: 3" in (out / "scenario.yaml").read_text()
+
+    rep = _cli("replay", str(out), "--json", "--check-paths")
+    assert rep.returncode == 0, rep.stderr
+    assert "paths valid" in rep.stdout
+    replayed = json.loads(rep.stdout[: rep.stdout.rindex("}") + 1])
+    assert replayed == json.loads((out / "kpis.json").read_text())
+
+
+def test_scenarios_and_validate():
+    p = _cli("scenarios")
+    assert p.returncode == 0
+    for name in ("tiny", "demo", "peak_day"):
+        assert name in p.stdout
+    v = _cli("validate", "demo")
+    assert v.returncode == 0 and "ok" in v.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", "nope"), "unknown scenario 'nope'"),
+        (("validate", "tiny", "--set", "fleet.robots=-1"), "fleet.robots"),
+        (("validate", "tiny", "--set", "fleet.robots=5000"), "do not fit"),
+        (("run", "tiny", "--set", "fleet.robts=3"), "allowed fields"),
+        (("replay", "/nonexistent/journal.sqlite"), "does not exist"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(args, message, capsys):
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and message in " ".join(err.split())
+
+
+def test_validate_reports_file_and_field(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text("name: mine\nhorizon_h: 2\nstations: {line_s: 0}\n")
+    p = _cli("validate", str(f))
+    assert p.returncode == 2
+    assert "mine.yaml" in p.stderr and "stations.line_s" in p.stderr
