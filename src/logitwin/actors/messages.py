@@ -90,9 +90,10 @@ class CutoffCheck(Message):
 # --- shipping -----------------------------------------------------------------------------
 @message
 class Ship(Message):
-    """Order → shipping controller: packed, needs a truck."""
+    """Order → shipping controller: packed, needs a truck; promised the ``cutoff`` one."""
 
     order: str
+    cutoff: float
 
 
 @message

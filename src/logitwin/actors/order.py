@@ -105,7 +105,7 @@ class Order(Actor):
     @handles(PackDone)
     def _packed(self, msg: PackDone, sender: str) -> None:
         self.set(status="packed", packed_at=self.now)
-        self.send(self._shipping, Ship(self.id))
+        self.send(self._shipping, Ship(self.id, self.cutoff))
 
     @handles(Staged)
     def _staged(self, msg: Staged, sender: str) -> None:

@@ -12,7 +12,11 @@ TruckSlot = tuple[str, str, float, int]
 
 
 class Shipping(Actor):
-    """Stages each packed order for the earliest truck whose cutoff it still makes.
+    """Stages each packed order on its promised truck, or the next one with room.
+
+    Trucks serve the order's promised departure (its carrier run), so an order ready early
+    still waits for its own truck; one that missed its truck's cutoff, or finds it full,
+    goes on the earliest later truck with room.
 
     Args:
         trucks: the day's outbound trucks.
@@ -36,8 +40,8 @@ class Shipping(Actor):
         earliest = self.now + self.system.lookahead
         while self._first < len(self.trucks) and self.trucks[self._first][2] <= earliest:
             self._first += 1
-        for truck, dock, _cutoff, cap in self.trucks[self._first :]:
-            if self.load[truck] < cap:
+        for truck, dock, cutoff, cap in self.trucks[self._first :]:
+            if cutoff >= msg.cutoff and self.load[truck] < cap:
                 self.load[truck] += 1
                 self.send(msg.order, Staged(truck, dock))
                 self.send(truck, Stage(msg.order))
