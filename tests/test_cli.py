@@ -68,3 +68,26 @@ def test_validate_reports_file_and_field(tmp_path):
     p = _cli("validate", str(f))
     assert p.returncode == 2
     assert "mine.yaml" in p.stderr and "stations.line_s" in p.stderr
+
+
+def test_same_seed_same_journal_across_processes(tmp_path):
+    """Two separate processes with different string-hash seeds write identical journals."""
+    import os
+
+    from logitwin.actors.journal import JournalReader
+
+    prints = []
+    for k, hashseed in enumerate(("1", "2")):
+        out = tmp_path / f"r{k}"
+        env = {**os.environ, "PYTHONHASHSEED": hashseed}
+        p = subprocess.run(
+            [sys.executable, "-m", "logitwin.cli", "run", "tiny", "--out", str(out), "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert p.returncode == 0, p.stderr
+        with JournalReader(out / "journal.sqlite") as j:
+            prints.append(j.fingerprint())
+    assert prints[0] == prints[1]
