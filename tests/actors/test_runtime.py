@@ -86,3 +86,19 @@ def test_journal_records_messages_and_state_and_rng_is_seeded():
     other = LocalSystem(seed=42)
     other.rng()
     assert (other.rng().random(3) != r1).all()
+
+
+def test_runs_on_a_realtime_environment():
+    import time
+
+    import simpy.rt
+
+    log = []
+    sys = LocalSystem(seed=1, env=simpy.rt.RealtimeEnvironment(factor=0.01, strict=False))
+    a = sys.spawn(Recorder, "a", log)
+    sys.spawn(Recorder, "b", log)
+    a.send("b", Ping(1), delay=5)
+    t0 = time.perf_counter()
+    sys.run(until=10)
+    assert log == [(5.0, "b", "a", 1)]
+    assert time.perf_counter() - t0 >= 0.09  # 10 sim seconds at 1/100 speed
