@@ -54,6 +54,11 @@ def test_scenarios_and_validate():
         (("validate", "tiny", "--set", "fleet.robots=5000"), "do not fit"),
         (("run", "tiny", "--set", "fleet.robts=3"), "allowed fields"),
         (("replay", "/nonexistent/journal.sqlite"), "does not exist"),
+        (
+            ("validate", "tiny", "--set", "trucks.every_h=0.25", "--set", "trucks.dwell_min=30"),
+            "dwell_min must be at most",
+        ),
+        (("validate", "tiny", "--set", "layout.chargers=400"), "layout: chargers"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(args, message, capsys):

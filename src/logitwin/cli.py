@@ -9,7 +9,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 
 from logitwin import __version__
@@ -130,14 +129,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _replay(args: argparse.Namespace, console: Console) -> int:
-    from logitwin.control.validator import find_conflicts
-    from logitwin.scenarios.build import build_twin
-    from logitwin.scenarios.loader import parse_scenario
     from logitwin.scenarios.report import render_kpis
-    from logitwin.scenarios.runner import JOURNAL, replay
+    from logitwin.scenarios.runner import JOURNAL, check_paths, replay
 
     path = args.journal / JOURNAL if args.journal.is_dir() else args.journal
-    proj = replay(path, keep_paths=args.check_paths)
+    proj = replay(path)
     if args.json:
         print(json.dumps(proj.kpis, indent=2, default=str))
     else:
@@ -148,14 +144,7 @@ def _replay(args: argparse.Namespace, console: Console) -> int:
         summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         console.print(f"final state rebuilt for {len(proj.state)} entities ({summary})")
     if args.check_paths:
-        from logitwin.actors.journal import JournalReader
-
-        with JournalReader(path) as j:
-            scenario = parse_scenario(json.loads(j.meta()["scenario"]), str(path))
-        grid = build_twin(scenario, journal=None).site.grid
-        paths: np.ndarray | list[list[int]] = proj.paths if proj.paths is not None else []
-        conflicts = find_conflicts(grid, paths)
-        steps = 0 if proj.paths is None else max(0, len(proj.paths) - 1)
+        steps, conflicts = check_paths(path)
         if conflicts:
             for c in conflicts[:20]:
                 console.print(f"[red]conflict:[/] {c}")

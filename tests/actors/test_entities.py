@@ -111,9 +111,9 @@ def test_shipping_uses_the_promised_truck_or_the_next_with_room():
     s.send("order:2", "shipping", Ship("order:2", 100.0))  # truck 1 full → truck 2
     s.send("order:3", "shipping", Ship("order:3", 200.0))  # ready early, waits for its own
     s.run(until=1)
-    assert o1.got[-1][2] == Staged("truck:1", "dock:1")
-    assert o2.got[-1][2] == Staged("truck:2", "dock:1")
-    assert o3.got[-1][2] == Staged("truck:2", "dock:1")
+    assert o1.got[-1][2] == Staged("truck:1", "dock:1", 100.0)
+    assert o2.got[-1][2] == Staged("truck:2", "dock:1", 200.0)
+    assert o3.got[-1][2] == Staged("truck:2", "dock:1", 200.0)
     assert [m for _, _, m in t1.got] == [Stage("order:1")]
     s.run(until=150)
     s.send("order:1", "shipping", Ship("order:9", math.inf))
@@ -151,7 +151,7 @@ def test_order_lifecycle_and_late_flag():
     assert order.status == "packed"
     assert rel.got[-1][2] == OrderPicked("order:1", "st")
     assert ship.got[-1][2] == Ship("order:1", 100.0)
-    s.send("shipping", "order:1", Staged("truck:2", "dock:1"))
+    s.send("shipping", "order:1", Staged("truck:2", "dock:1", 200.0))
     s.send("truck:2", "order:1", Loaded("truck:2"))
     s.send("truck:2", "order:1", Shipped("truck:2"))
     s.run(until=300)
@@ -194,3 +194,26 @@ def test_traffic_moves_robots_reports_arrivals_and_journals_moves():
     s.send("robot:9", "traffic", Goto(2, False))
     with pytest.raises(ValueError, match="not a robot of this floor"):
         s.run(until=30)
+
+
+def test_order_staged_on_a_later_truck_than_promised_is_late():
+    s, _ = _system("release", "shipping")
+    order = s.spawn(Order, "order:1", skus=(4,), cutoff=100.0, pack_s=1.0)
+    s.send("shipping", "order:1", Staged("truck:1", "dock:1", 100.0))
+    s.run(until=1)
+    assert not order.late
+    other = s.spawn(Order, "order:2", skus=(4,), cutoff=100.0, pack_s=1.0)
+    s.send("shipping", "order:2", Staged("truck:2", "dock:1", 200.0))
+    s.run(until=2)
+    assert other.late  # its own truck was full
+
+
+def test_dock_frees_the_door_before_the_next_truck_arrives_at_the_same_time():
+    s, _ = _system("order:1")
+    dock = s.spawn(Dock, "dock:1")
+    for k, t in enumerate((0.0, 10.0), start=9):  # truck:10 sorts before truck:9 as a string
+        s.spawn(
+            Truck, f"truck:{k}", dock="dock:1", arrive=t, cutoff=t + 5, depart=t + 10, capacity=1
+        )
+    s.run(until=30)
+    assert dock.departed == 2

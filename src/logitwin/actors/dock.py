@@ -10,7 +10,7 @@ from logitwin.actors.messages import (
     TruckAtDock,
     TruckCutoff,
 )
-from logitwin.actors.runtime import Actor, System, handles
+from logitwin.actors.runtime import URGENT, Actor, System, handles
 
 __all__ = ["Dock", "Truck"]
 
@@ -114,5 +114,5 @@ class Truck(Actor):
     def _depart(self, msg: Depart, sender: str) -> None:
         for order in self._loaded:
             self.send(order, Shipped(self.id))
-        self.send(self.dock, Depart(self.id))
+        self.send(self.dock, Depart(self.id), priority=URGENT)  # free the door first
         self.set(status="departed", shipped=len(self._loaded))

@@ -98,10 +98,11 @@ class Ship(Message):
 
 @message
 class Staged(Message):
-    """Shipping → order: staged at ``dock`` for ``truck``."""
+    """Shipping → order: staged at ``dock`` for ``truck``, whose cutoff is ``cutoff``."""
 
     truck: str
     dock: str
+    cutoff: float
 
 
 @message

@@ -37,8 +37,9 @@ class Order(Actor):
     """A customer order of one or more lines (one SKU each).
 
     Status runs created → released → picking → picked → packed → staged → loaded →
-    shipped. ``late`` is set when the cutoff of the order's target truck passes before it
-    is staged; an order that never ships within the run counts as missed in the KPIs.
+    shipped. ``late`` is set when the cutoff of the order's promised truck passes before
+    it is staged, or when it is staged on a later truck because its own was full. A late
+    order that has not shipped by the end of the run counts as missed in the KPIs.
 
     Args:
         skus: the SKU of each line.
@@ -109,7 +110,10 @@ class Order(Actor):
 
     @handles(Staged)
     def _staged(self, msg: Staged, sender: str) -> None:
-        self.set(status="staged", staged_at=self.now, truck=msg.truck, dock=msg.dock)
+        changes: dict[str, Any] = {}
+        if msg.cutoff > self.cutoff and not self.late:
+            changes["late"] = True  # its own truck was full: it rides a later one
+        self.set(status="staged", staged_at=self.now, truck=msg.truck, dock=msg.dock, **changes)
 
     @handles(Loaded)
     def _loaded(self, msg: Loaded, sender: str) -> None:

@@ -36,6 +36,7 @@ class OrderRelease(Actor):
         self._n = 0
 
     def on_start(self) -> None:
+        self.backlog = 0
         self.set(backlog=0)
 
     @handles(NewOrder)
@@ -50,7 +51,6 @@ class OrderRelease(Actor):
         self._release()
 
     def _release(self) -> None:
-        released = False
         while self._backlog:
             station = max(self.free, key=lambda s: (self.free[s], s))
             if self.free[station] == 0:
@@ -59,6 +59,5 @@ class OrderRelease(Actor):
             self.free[station] -= 1
             self.send(order, Released(station))
             self.send(self._allocator, PickLines(order, station, skus))
-            released = True
-        if released or not self._backlog:
+        if len(self._backlog) != self.backlog:
             self.set(backlog=len(self._backlog))

@@ -119,11 +119,12 @@ class Robot(Actor):
 
     @handles(Arrived)
     def _arrived(self, msg: Arrived, sender: str) -> None:
-        if msg.cell != self.target:
-            return  # arrival at a goal we already replaced
-        self.target = None
+        # The steps count even when the arrival is at a goal we already replaced.
         soc = self.battery.drain(self.soc, msg.moved)
         self.set(soc=soc, travel=self.travel + msg.moved, waited=self.waited + msg.waited)
+        if msg.cell != self.target:
+            return
+        self.target = None
         if self.status == "to_pod":
             self.set(status="lifting")
             self.timer(self.lift_s, TimerDone("lift"))

@@ -43,7 +43,7 @@ class Shipping(Actor):
         for truck, dock, cutoff, cap in self.trucks[self._first :]:
             if cutoff >= msg.cutoff and self.load[truck] < cap:
                 self.load[truck] += 1
-                self.send(msg.order, Staged(truck, dock))
+                self.send(msg.order, Staged(truck, dock, cutoff))
                 self.send(truck, Stage(msg.order))
                 return
         self.set(unassigned=self.unassigned + 1)

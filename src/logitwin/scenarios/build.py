@@ -57,6 +57,19 @@ def truck_schedule(
         out.append((f"truck:{k + 1}", dock, arrive, cutoff, depart, t.capacity))
         k += 1
         dep_h = t.first_departure_h + k * t.every_h
+    # A dock door holds one truck at a time.
+    last_at: dict[str, tuple[str, float]] = {}
+    for tid, dock, arrive, _cut, depart, _cap in out:
+        prev = last_at.get(dock)
+        if prev is not None and arrive < prev[1] - 1e-9:
+            spacing = t.every_h * len(docks) * 60.0
+            raise ScenarioError(
+                f"trucks: {tid} would arrive at {dock} at {arrive / 3600:.2f} h while "
+                f"{prev[0]} is at the door until {prev[1] / 3600:.2f} h; with {len(docks)} "
+                f"docks and a truck every {t.every_h:g} h, trucks.dwell_min must be at most "
+                f"{spacing:g} (or add docks with layout.docks)"
+            )
+        last_at[dock] = (tid, depart)
     return out
 
 

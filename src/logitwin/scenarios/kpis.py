@@ -177,7 +177,7 @@ def _kpis(
         o.get("picked_lines", 0) for o in orders if "picked_at" not in o
     )
     cycle = [o["packed_at"] - o["created"] for o in orders if "packed_at" in o]
-    due = [o for o in orders if math.isfinite(o["cutoff"]) and o["cutoff"] <= horizon_s]
+    due = [o for o in orders if math.isfinite(o["cutoff"]) and o["cutoff"] < horizon_s]
     made = [o for o in due if not o.get("late") and "staged_at" in o]
     shipped = [o for o in orders if o.get("status") == "shipped"]
     missed = [o for o in due if o.get("late") and o.get("status") != "shipped"]

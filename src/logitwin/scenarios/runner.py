@@ -14,12 +14,14 @@ import yaml
 
 from logitwin import __version__
 from logitwin.actors.journal import Journal, JournalReader
+from logitwin.control.validator import Conflict, find_conflicts
 from logitwin.errors import JournalError
 from logitwin.scenarios.build import Twin, build_twin
 from logitwin.scenarios.kpis import Projection, project
+from logitwin.scenarios.loader import parse_scenario
 from logitwin.scenarios.schema import Scenario
 
-__all__ = ["RunResult", "replay", "run_scenario"]
+__all__ = ["RunResult", "check_paths", "replay", "run_scenario"]
 
 JOURNAL = "journal.sqlite"
 
@@ -108,6 +110,22 @@ def _advance(twin: Twin, progress: bool, chunks: int) -> None:
             t = horizon * k / chunks
             twin.system.run(until=t)
             bar.update(task, completed=t, clock=f"{int(t // 3600):02d}:{int(t % 3600 // 60):02d}")
+
+
+def check_paths(journal_path: str | Path) -> tuple[int, list[Conflict]]:
+    """Validate every robot step recorded in a journal against its scenario's floor.
+
+    Returns:
+        The number of steps checked and the conflicts found (empty when the paths are
+        valid), found by the independent validator, not the planner.
+    """
+    proj = replay(journal_path, keep_paths=True)
+    with JournalReader(journal_path) as j:
+        scenario = parse_scenario(json.loads(j.meta()["scenario"]), str(journal_path))
+    grid = build_twin(scenario, journal=None).site.grid
+    paths: Any = proj.paths if proj.paths is not None and proj.paths.size else []
+    steps = max(0, len(paths) - 1)
+    return steps, find_conflicts(grid, paths)
 
 
 def replay(journal_path: str | Path, keep_paths: bool = False) -> Projection:

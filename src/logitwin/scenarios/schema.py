@@ -36,8 +36,8 @@ class _Strict(BaseModel):
 class LayoutSpec(_Strict):
     """A generated goods-to-person layout (see :class:`logitwin.site.LayoutParams`)."""
 
-    blocks_x: int = Field(8, ge=1, le=200, description="storage blocks along x")
-    blocks_y: int = Field(6, ge=1, le=200, description="storage blocks along y")
+    blocks_x: int = Field(8, ge=1, le=100, description="storage blocks along x")
+    blocks_y: int = Field(6, ge=1, le=100, description="storage blocks along y")
     block_width: int = Field(5, ge=1, le=50, description="cells per block along x")
     block_depth: int = Field(2, ge=1, le=10, description="cells per block along y")
     aisle_width: int = Field(1, ge=1, le=10, description="cells between blocks")
