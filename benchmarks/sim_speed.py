@@ -21,7 +21,6 @@ import simpy
 from logitwin.scenarios.loader import load_scenario
 from logitwin.scenarios.runner import run_scenario
 
-
 # Issue #2: demo under 30 s, peak_day under 3 minutes, on one core of the dev machine.
 TARGET_WALL_S = {"demo": 30.0, "peak_day": 180.0}
 
