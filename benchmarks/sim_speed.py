@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -83,7 +84,8 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+                "machine": f"{_cpu()}, {os.cpu_count()} cores",
+                "python": platform.python_version(),
                 "runs": results,
             },
             indent=2,
