@@ -49,6 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("journal", type=Path, help="journal.sqlite of a run (or its folder)")
     rep.add_argument("--json", action="store_true", help="print the KPIs as JSON")
     rep.add_argument("--check-paths", action="store_true", help="validate the robots' paths")
+
+    mapf = sub.add_parser("mapf", help="League of Robot Runners problems: run and validate")
+    msub = mapf.add_subparsers(dest="mapf_command", required=True)
+    mrun = msub.add_parser("run", help="simulate a LoRR problem with logitwin's planner")
+    mrun.add_argument("problem", type=Path, help="LoRR problem JSON (2023 or 2024 format)")
+    mrun.add_argument("--steps", type=int, help="timesteps (default: simulation_time.json)")
+    mrun.add_argument("--step-budget-ms", type=float, default=1000.0, help="planning time per step")
+    mrun.add_argument("--seed", type=int, default=0)
+    mrun.add_argument("--out", type=Path, default=Path("result.json"), help="LoRR output JSON")
+    mval = msub.add_parser("validate", help="replay a result and check it against its problem")
+    mval.add_argument("result", type=Path)
+    mval.add_argument("problem", type=Path)
     return p
 
 
@@ -66,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, console)
         if args.command == "replay":
             return _replay(args, console)
+        if args.command == "mapf":
+            return _mapf(args, console)
     except LogitwinError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
         return 2
@@ -151,6 +165,47 @@ def _replay(args: argparse.Namespace, console: Console) -> int:
             console.print(f"{len(conflicts)} conflicts in {steps} steps")
             return 1
         console.print(f"paths valid: {steps} steps, no vertex, swap, jump or obstacle conflict")
+    return 0
+
+
+def _mapf(args: argparse.Namespace, console: Console) -> int:
+    from logitwin.sim.lorr import LorrRunner, horizon_for
+    from logitwin.sim.lorr_validate import validate_result
+    from logitwin.site.io import load_lorr_problem
+
+    if args.mapf_command == "validate":
+        problem = load_lorr_problem(args.problem)
+        try:
+            result = json.loads(args.result.read_text())
+        except (OSError, ValueError) as exc:
+            raise LogitwinError(f"{args.result}: cannot read a result JSON: {exc}") from None
+        if not isinstance(result, dict):
+            raise LogitwinError(f"{args.result}: a result is a JSON object")
+        report = validate_result(result, problem)
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0 if report.ok else 1
+    problem = load_lorr_problem(args.problem)
+    steps = args.steps if args.steps is not None else horizon_for(problem)
+    if steps is None:
+        raise LogitwinError(
+            f"{args.problem}: no horizon for {problem.name} in a simulation_time.json beside "
+            "it; pass --steps"
+        )
+    if steps < 0 or args.step_budget_ms <= 0:
+        raise LogitwinError("--steps must be >= 0 and --step-budget-ms > 0")
+    runner = LorrRunner(problem, step_budget_s=args.step_budget_ms / 1000.0, seed=args.seed)
+    t0 = time.perf_counter()
+    result = runner.run(steps)
+    wall = time.perf_counter() - t0
+    args.out.write_text(json.dumps(result))
+    times = result["plannerTimes"] or [0.0]
+    console.print(
+        f"{problem.name}: {problem.team_size} robots, {steps} steps: "
+        f"{result['numTaskFinished']} tasks finished; planning mean "
+        f"{1000 * sum(times) / len(times):.1f} ms, max {1000 * max(times):.1f} ms per step; "
+        f"{runner.overruns} overruns, {len(result['errors'])} invalid steps; "
+        f"{wall:.1f} s wall; result in {args.out}"
+    )
     return 0
 
 

@@ -1,0 +1,110 @@
+"""logitwin's lifelong MAPF planner on the League of Robot Runners benchmark.
+
+For each instance: tasks finished in the horizon, mean and max planning time per step,
+overruns of the 1 s budget, the independent validator's verdict, and beside them the
+published numbers for the same instance (best known, and the start-kit default), with our
+result as a ratio of each. Prints a table to stderr and JSON to stdout.
+
+    .venv/bin/python benchmarks/mapf_lorr.py                   # all instances (hours)
+    .venv/bin/python benchmarks/mapf_lorr.py RANDOM-01 RANDOM-02
+    .venv/bin/python benchmarks/mapf_lorr.py WAREHOUSE --steps 200   # a shorter horizon
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from logitwin.sim.lorr import LorrRunner, horizon_for
+from logitwin.sim.lorr_validate import validate_result
+from logitwin.site.io import load_lorr_problem
+
+DATA = (
+    Path(
+        os.environ.get(
+            "LOGITWIN_BENCHMARKS", Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+        )
+    )
+    / "mapf"
+)
+
+# (problem file, best published, start-kit default) — tasks finished in the horizon,
+# LoRR 2024 main round (issue #3).
+INSTANCES = {
+    "RANDOM-01": ("lorr2024_main/random.domain/RANDOM-01.json", 696, 489),
+    "RANDOM-02": ("lorr2024_main/random.domain/RANDOM-02.json", 1260, 794),
+    "RANDOM-03": ("lorr2024_main/random.domain/RANDOM-03.json", 2368, 995),
+    "RANDOM-04": ("lorr2024_main/random.domain/RANDOM-04.json", 2585, 727),
+    "RANDOM-05": ("lorr2024_main/random.domain/RANDOM-05.json", 3050, 1113),
+    "WAREHOUSE": ("lorr2024_main/warehouse.domain/WAREHOUSE.json", 154834, 63924),
+    "SORTATION": ("lorr2024_main/warehouse.domain/SORTATION.json", 152714, 85039),
+    "warehouse_small_10": ("lorr2023_small/warehouse.domain/warehouse_small_10.json", None, None),
+    "warehouse_small_50": ("lorr2023_small/warehouse.domain/warehouse_small_50.json", None, None),
+    "warehouse_small_100": ("lorr2023_small/warehouse.domain/warehouse_small_100.json", None, None),
+    "warehouse_small_200": ("lorr2023_small/warehouse.domain/warehouse_small_200.json", None, None),
+}
+SMALL_2023_STEPS = 5000  # the 2023 start kit's default simulation time for its examples
+
+
+def run_one(name: str, steps: int | None, budget_s: float) -> dict[str, object]:
+    rel, best, default = INSTANCES[name]
+    problem = load_lorr_problem(DATA / rel)
+    horizon = horizon_for(problem) or SMALL_2023_STEPS
+    n_steps = steps if steps is not None else horizon
+    runner = LorrRunner(problem, step_budget_s=budget_s)
+    t0 = time.perf_counter()
+    result = runner.run(n_steps)
+    wall = time.perf_counter() - t0
+    report = validate_result(result, problem)
+    times = result["plannerTimes"] or [0.0]
+    done = result["numTaskFinished"]
+    full = n_steps == horizon
+    return {
+        "instance": name,
+        "robots": problem.team_size,
+        "steps": n_steps,
+        "horizon": horizon,
+        "tasks_finished": done,
+        "best_published": best,
+        "start_kit_default": default,
+        "ratio_to_best": round(done / best, 3) if best and full else None,
+        "ratio_to_default": round(done / default, 3) if default and full else None,
+        "plan_ms_mean": round(1000 * sum(times) / len(times), 2),
+        "plan_ms_max": round(1000 * max(times), 2),
+        "overruns": runner.overruns,
+        "invalid_steps": len(result["errors"]),
+        "validator_ok": report.ok,
+        "wall_s": round(wall, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("instances", nargs="*", default=list(INSTANCES))
+    ap.add_argument("--steps", type=int, help="override the horizon (ratios are then omitted)")
+    ap.add_argument("--budget-ms", type=float, default=1000.0)
+    args = ap.parse_args()
+    rows = []
+    for name in args.instances:
+        if name not in INSTANCES:
+            sys.exit(f"unknown instance {name!r}; known: {', '.join(INSTANCES)}")
+        row = run_one(name, args.steps, args.budget_ms / 1000.0)
+        rows.append(row)
+        print(
+            f"{name:20} {row['robots']:>6} robots {row['steps']:>5} steps  "
+            f"tasks {row['tasks_finished']:>7}  best {row['best_published']}  "
+            f"default {row['start_kit_default']}  x best {row['ratio_to_best']}  "
+            f"x default {row['ratio_to_default']}  plan {row['plan_ms_mean']}/"
+            f"{row['plan_ms_max']} ms  valid {row['validator_ok']}",
+            file=sys.stderr,
+            flush=True,
+        )
+    print(json.dumps({"budget_ms": args.budget_ms, "results": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""A League of Robot Runners (LoRR) simulator: the competition's rules around our planner.
+
+Rules as in the LoRR start kits: robots start facing east and act with ``F``/``R``/``C``/
+``W``; if any action is invalid (obstacle, leaving the map, vertex or edge conflict) or the
+planner overruns its per-step budget, every robot waits that step. 2024 problems reveal
+``numTasksReveal x teamSize`` tasks and let the runner's scheduler assign them; 2023
+problems assign tasks by the file's strategy. The result is LoRR's output JSON.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from logitwin.control.actions import ORIENT_NAMES, check_step
+from logitwin.control.assignment import greedy_assign
+from logitwin.control.pibt_rotation import RotationDistances, RotationPIBT
+from logitwin.errors import SiteError
+from logitwin.site.distance import DistanceOracle
+from logitwin.site.io import LorrProblem
+
+__all__ = ["STATE_TABLE_MAX_FREE", "LorrRunner", "Task", "horizon_for"]
+
+STATE_TABLE_MAX_FREE = 5000
+
+
+@dataclass
+class Task:
+    """A revealed task: errand cells to visit in order."""
+
+    id: int
+    errands: tuple[int, ...]
+    revealed: int
+    length: float
+    next: int = 0  # index of the next errand; > 0 means the task is open
+    agent: int = -1
+
+
+@dataclass
+class LorrRunner:
+    """Runs one LoRR problem with the rotation-aware PIBT planner and greedy scheduler.
+
+    Args:
+        problem: the loaded problem.
+        step_budget_s: planning time per step (s); an overrun makes every robot wait.
+        seed: seed of the planner's tie-breaking.
+        max_cached_maps: distance maps kept in memory (LRU).
+    """
+
+    problem: LorrProblem
+    step_budget_s: float = 1.0
+    seed: int = 0
+    max_cached_maps: int | None = 20_000
+    on_step: Callable[[int], None] | None = None
+    # --- state, filled by run() ---
+    cells: list[int] = field(default_factory=list)
+    orients: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        p = self.problem
+        if p.version == 2023 and p.assignment_strategy not in (
+            "roundrobin",
+            "roundrobin_fixed",
+            "greedy",
+        ):
+            raise SiteError(
+                f"{p.path}: taskAssignmentStrategy {p.assignment_strategy!r} is not "
+                "supported; allowed: roundrobin, roundrobin_fixed, greedy"
+            )
+        if self.step_budget_s <= 0:
+            raise ValueError(f"step budget must be > 0 s, got {self.step_budget_s}")
+        self.grid = p.grid
+        self.n = p.team_size
+        self.oracle = DistanceOracle(self.grid, max_cached=self.max_cached_maps)
+        # Exact turn-aware distance tables where the map is small enough to afford them.
+        self.state_tables = len(self.grid.free_cells) <= STATE_TABLE_MAX_FREE
+        self.rot = RotationDistances(self.grid, max_cached=self.max_cached_maps)
+        self.planner = RotationPIBT(
+            self.grid, self.n, np.random.default_rng(self.seed), state_tables=self.state_tables
+        )
+        self.cells = [int(c) for c in p.starts]
+        self.orients = [0] * self.n
+        self.t = 0
+        self.tasks: dict[int, Task] = {}  # ongoing (revealed, not finished)
+        self.all_tasks: list[Task] = []
+        self.assignment = [-1] * self.n  # task id per robot
+        self.queues: list[list[int]] = [[] for _ in range(self.n)]  # 2023: revealed per robot
+        self.next_task_id = 0
+        self.rr_next = list(range(self.n))  # 2023 roundrobin: next task index per robot
+        self.finished = 0
+        self.costs = [0] * self.n
+        self.actual: list[list[str]] = [[] for _ in range(self.n)]
+        self.planned: list[list[str]] = [[] for _ in range(self.n)]
+        self.planner_times: list[float] = []
+        self.errors: list[list[Any]] = []
+        self.events: list[list[int]] = []
+        self.actual_schedule: list[list[tuple[int, int]]] = [[] for _ in range(self.n)]
+        self.overruns = 0
+
+    # --- tasks ---------------------------------------------------------------------------
+    def _length(self, errands: tuple[int, ...]) -> float:
+        total = 0.0
+        for a, b in itertools.pairwise(errands):
+            total += int(self.oracle.dist_map(a)[b])
+        return total
+
+    def _new_task(self, index: int, tid: int) -> Task:
+        errands = self.problem.tasks[index % len(self.problem.tasks)]
+        task = Task(tid, errands, self.t, self._length(errands) if len(errands) > 1 else 0.0)
+        self.tasks[tid] = task
+        self.all_tasks.append(task)
+        return task
+
+    def _reveal(self) -> None:
+        p = self.problem
+        if p.version == 2024:
+            target = math.ceil(p.num_tasks_reveal * self.n)  # LoRR: num_tasks_reveal * agents
+            while len(self.tasks) < target:
+                self._new_task(self.next_task_id, self.next_task_id)
+                self.next_task_id += 1
+            return
+        per_agent = max(1, round(p.num_tasks_reveal))
+        n_tasks = len(p.tasks)
+        for k in range(self.n):
+            q = self.queues[k]
+            while len(q) < per_agent:
+                if p.assignment_strategy == "greedy":
+                    idx = self.next_task_id
+                    tid = idx
+                    self.next_task_id += 1
+                else:
+                    idx = self.rr_next[k]
+                    if p.assignment_strategy == "roundrobin_fixed" and idx >= n_tasks:
+                        break  # a fixed list ends
+                    self.rr_next[k] += self.n
+                    tid = idx
+                task = self._new_task(idx, tid)
+                task.agent = k
+                q.append(tid)
+            self.assignment[k] = q[0] if q else -1
+
+    def _schedule(self) -> None:
+        """2024: give free robots open tasks by estimated travel (greedy matching)."""
+        if self.problem.version != 2024:
+            return
+        free = [k for k in range(self.n) if self.assignment[k] < 0]
+        if not free:
+            return
+        open_tasks = [t for t in self.tasks.values() if t.agent < 0]
+        if not open_tasks:
+            return
+        pairs = greedy_assign(
+            [self.cells[k] for k in free],
+            [t.errands[0] for t in open_tasks],
+            [t.length for t in open_tasks],
+            self.oracle.dist_map,
+        )
+        for a, ti in pairs:
+            k, task = free[a], open_tasks[ti]
+            task.agent = k
+            self.assignment[k] = task.id
+            self.actual_schedule[k].append((self.t, task.id))
+
+    def _check_finished(self) -> None:
+        for k in range(self.n):
+            tid = self.assignment[k]
+            if tid < 0:
+                continue
+            task = self.tasks[tid]
+            if self.cells[k] != task.errands[task.next]:
+                continue
+            task.next += 1
+            self.events.append([self.t, k, tid, task.next])
+            if task.next == len(task.errands):
+                del self.tasks[tid]
+                self.finished += 1
+                self.assignment[k] = -1
+                if self.problem.version == 2023:
+                    self.queues[k].pop(0)
+
+    # --- the loop ------------------------------------------------------------------------
+    def step(self) -> None:
+        """Schedule, plan, validate and execute one timestep."""
+        t0 = time.perf_counter()
+        self._schedule()
+        goals = [
+            self.tasks[tid].errands[self.tasks[tid].next] if tid >= 0 else -1
+            for tid in self.assignment
+        ]
+        table = self.rot.table if self.state_tables else self.oracle.dist_list
+        dists = [table(g) if g >= 0 else None for g in goals]
+        actions = self.planner.step(self.cells, self.orients, dists)
+        elapsed = time.perf_counter() - t0
+        self.planner_times.append(elapsed)
+        for k, g in enumerate(goals):
+            if g >= 0:
+                self.costs[k] += 1
+        if elapsed > self.step_budget_s:
+            self.overruns += 1
+            planned = ["T"] * self.n
+            actions = ["W"] * self.n
+        else:
+            planned = actions
+        cells, orients, errors = check_step(self.grid, self.cells, self.orients, actions, self.t)
+        if errors:
+            for e in errors:
+                self.errors.append([e.robot1, e.robot2, self.t, e.description])
+            actions = ["W"] * self.n
+            cells, orients = list(self.cells), list(self.orients)
+        for k in range(self.n):
+            self.actual[k].append(actions[k])
+            self.planned[k].append(planned[k])
+        self.cells, self.orients = cells, orients
+        self.t += 1
+        self._check_finished()
+        self._reveal()
+
+    def run(self, steps: int) -> dict[str, Any]:
+        """Simulate ``steps`` timesteps and return LoRR's output JSON as a dict."""
+        if steps < 0:
+            raise ValueError(f"steps must be >= 0, got {steps}")
+        if self.t == 0:
+            self._reveal()
+        for _ in range(steps):
+            self.step()
+            if self.on_step is not None:
+                self.on_step(self.t)
+        return self.result()
+
+    def result(self) -> dict[str, Any]:
+        """LoRR's output JSON (2024 layout) for the steps run so far."""
+        w = self.grid.width
+        starts = [[int(c) // w, int(c) % w, ORIENT_NAMES[0]] for c in self.problem.starts]
+
+        def schedule(entries: list[tuple[int, int]]) -> str:
+            return ",".join(f"{t}:{tid}" for t, tid in entries)
+
+        return {
+            "actionModel": "MAPF_T",
+            "AllValid": "Yes" if not self.errors else "No",
+            "teamSize": self.n,
+            "start": starts,
+            "numTaskFinished": self.finished,
+            "sumOfCost": sum(self.costs),
+            "makespan": max(self.costs, default=0),
+            "actualPaths": [",".join(p) for p in self.actual],
+            "plannerPaths": [",".join(p) for p in self.planned],
+            "plannerTimes": self.planner_times,
+            "errors": self.errors,
+            "actualSchedule": [schedule(s) for s in self.actual_schedule],
+            "plannerSchedule": [schedule(s) for s in self.actual_schedule],
+            "scheduleErrors": [],
+            "events": self.events,
+            "tasks": [
+                [t.id, t.revealed, [v for c in t.errands for v in (c // w, c % w)]]
+                for t in self.all_tasks
+            ],
+        }
+
+
+def horizon_for(problem: LorrProblem) -> int | None:
+    """The competition horizon of ``problem`` from a ``simulation_time.json`` beside it.
+
+    The file is looked for in the problem's folder and the two above it; keys are
+    instance names (``RANDOM-01``; 2023 files drop the ``MR23-`` prefix: ``I-03``).
+    """
+    import json
+
+    names = {problem.name, problem.name.removeprefix("MR23-")}
+    folder = problem.path.resolve().parent
+    for candidate in (folder, folder.parent, folder.parent.parent):
+        f = candidate / "simulation_time.json"
+        if f.is_file():
+            try:
+                table = json.loads(f.read_text())
+            except (OSError, ValueError):
+                continue
+            for name in names:
+                if isinstance(table.get(name), int):
+                    return int(table[name])
+    return None

@@ -1,0 +1,120 @@
+"""The LoRR simulator's rules and output on tiny hand-made problems."""
+
+import json
+
+import pytest
+
+from logitwin.errors import LogitwinError, SiteError
+from logitwin.sim.lorr import LorrRunner, horizon_for
+from logitwin.sim.lorr_validate import validate_result
+from logitwin.site.io import load_lorr_problem
+
+MAP = ["type octile", "height 4", "width 6", "map", "......", ".@@...", "......", "......"]
+
+
+def _problem(tmp_path, starts, tasks, version=2024, strategy="roundrobin", reveal=1.5):
+    (tmp_path / "m.map").write_text("\n".join(MAP) + "\n")
+    head = "# version for LoRR 2024\n" if version == 2024 else ""
+    (tmp_path / "a.agents").write_text(head + f"{len(starts)}\n" + "\n".join(map(str, starts)))
+    body = "\n".join(",".join(map(str, t)) for t in tasks)
+    (tmp_path / "t.tasks").write_text(head + f"{len(tasks)}\n" + body)
+    spec = {
+        "mapFile": "m.map",
+        "agentFile": "a.agents",
+        "teamSize": len(starts),
+        "taskFile": "t.tasks",
+        "numTasksReveal": reveal,
+    }
+    if version == 2024:
+        spec["version"] = "2024 LoRR"
+    else:
+        spec["taskAssignmentStrategy"] = strategy
+    (tmp_path / "p.json").write_text(json.dumps(spec))
+    (tmp_path / "simulation_time.json").write_text(json.dumps({"p": 40}))
+    return load_lorr_problem(tmp_path / "p.json")
+
+
+def test_runs_valid_and_output_has_lorr_fields(tmp_path):
+    p = _problem(tmp_path, [0, 5, 18], [(23, 0), (12, 17), (5, 20), (3, 21, 6)])
+    assert horizon_for(p) == 40
+    res = LorrRunner(p).run(40)
+    for key in (
+        "actionModel", "AllValid", "teamSize", "start", "numTaskFinished", "sumOfCost",
+        "makespan", "actualPaths", "plannerPaths", "plannerTimes", "errors", "events", "tasks",
+    ):  # fmt: skip
+        assert key in res
+    assert res["actionModel"] == "MAPF_T" and res["AllValid"] == "Yes"
+    assert res["start"][1] == [0, 5, "E"]
+    assert res["numTaskFinished"] > 3
+    assert all(len(p.split(",")) == 40 for p in res["actualPaths"])
+    assert res["makespan"] <= 40 and res["sumOfCost"] <= 3 * 40
+    t, _robot, _task, seq = res["events"][0]
+    assert seq >= 1 and 0 < t <= 40
+    report = validate_result(res, p)
+    assert report.ok, report.to_dict()
+    assert report.tasks_finished == res["numTaskFinished"]
+
+
+class _BadPlanner:
+    """Drives robot 0 into the map's obstacle (an invalid action)."""
+
+    def step(self, pos, ori, dists):
+        return ["R", *["W"] * (len(pos) - 1)] if ori[0] != 1 else ["F", *["F"] * (len(pos) - 1)]
+
+
+def test_invalid_action_makes_every_robot_wait(tmp_path):
+    p = _problem(tmp_path, [1, 18], [(5,), (20,)])
+    runner = LorrRunner(p)
+    runner.planner = _BadPlanner()  # robot 0 at (0,1) facing south: forward hits '@'
+    res = runner.run(3)
+    assert res["errors"] and res["errors"][0][3] == "unallowed move"
+    assert res["AllValid"] == "No"
+    paths = [p.split(",") for p in res["actualPaths"]]
+    assert paths[0] == ["R", "W", "W"]  # turned south, then the move into '@' was refused
+    step = res["errors"][0][2]
+    assert step == 1
+    assert all(path[step] == "W" for path in paths)  # everybody waited that step
+    assert res["plannerPaths"][1].split(",")[step] == "F"  # what the planner asked for
+
+
+def test_budget_overrun_makes_every_robot_wait(tmp_path):
+    p = _problem(tmp_path, [0, 18], [(5,), (20,)])
+    runner = LorrRunner(p, step_budget_s=1e-9)
+    res = runner.run(5)
+    assert runner.overruns == 5
+    assert all(set(path.split(",")) == {"W"} for path in res["actualPaths"])
+    assert all(set(path.split(",")) == {"T"} for path in res["plannerPaths"])
+    assert res["numTaskFinished"] == 0
+
+
+def test_2023_roundrobin_follows_the_file(tmp_path):
+    p = _problem(tmp_path, [0, 23], [(5,), (18,), (2,), (20,)], version=2023, reveal=1)
+    runner = LorrRunner(p)
+    res = runner.run(30)
+    # robot 0 gets tasks 0, 2, ... and robot 1 tasks 1, 3, ... (task i → robot i mod 2)
+    for _t, robot, task, _seq in res["events"]:
+        assert task % 2 == robot
+    assert validate_result(res, p).ok
+
+
+def test_unknown_2023_strategy_is_refused(tmp_path):
+    p = _problem(tmp_path, [0], [(5,)], version=2023, strategy="roundrobin")
+    object.__setattr__(p, "assignment_strategy", "lottery")  # the loader would refuse it too
+    with pytest.raises(SiteError, match="lottery"):
+        LorrRunner(p)
+
+
+def test_validator_catches_conflicts_and_false_claims(tmp_path):
+    p = _problem(tmp_path, [0, 2], [(5,), (20,)])
+    res = LorrRunner(p).run(10)
+    forged = dict(res)
+    # robots 0 at (0,0) and 1 at (0,2) facing east: make robot 0 drive into robot 1's way
+    forged["actualPaths"] = ["F,F", "C,W"]
+    forged["numTaskFinished"] = res["numTaskFinished"] + 1
+    report = validate_result(forged, p)
+    assert not report.ok
+    assert any("vertex conflict" in m for m in report.invalid_moves)
+    assert report.conflicts
+    assert report.tasks_finished != report.claimed_finished
+    with pytest.raises(LogitwinError, match="teamSize"):
+        validate_result({**res, "teamSize": 3}, p)
