@@ -193,7 +193,9 @@ class LorrRunner:
             self.tasks[tid].errands[self.tasks[tid].next] if tid >= 0 else -1
             for tid in self.assignment
         ]
-        table = self.rot.table if self.state_tables else self.oracle.dist_list
+        # Large maps: index the numpy maps directly; turning 70k-cell maps into lists
+        # would cost more than the planner's lookups save.
+        table = self.rot.table if self.state_tables else self.oracle.dist_map
         dists = [table(g) if g >= 0 else None for g in goals]
         actions = self.planner.step(self.cells, self.orients, dists)
         elapsed = time.perf_counter() - t0
