@@ -28,6 +28,7 @@ from logitwin.site.io import LorrProblem
 __all__ = ["STATE_TABLE_MAX_FREE", "LorrRunner", "Task", "horizon_for"]
 
 STATE_TABLE_MAX_FREE = 5000
+REMATCH_MAX_ROBOTS = 1000  # re-match unopened tasks every step up to this fleet size
 
 
 @dataclass
@@ -146,26 +147,43 @@ class LorrRunner:
             self.assignment[k] = q[0] if q else -1
 
     def _schedule(self) -> None:
-        """2024: give free robots open tasks by estimated travel (greedy matching)."""
+        """2024: match robots to open tasks by estimated travel (greedy matching).
+
+        With re-matching on, robots that have not reached their task's first errand yet
+        are matched again every step together with the free ones, so a task goes to
+        whichever robot can now reach it first.
+        """
         if self.problem.version != 2024:
             return
-        free = [k for k in range(self.n) if self.assignment[k] < 0]
-        if not free:
+        rematch = self.n <= REMATCH_MAX_ROBOTS
+        robots = [
+            k
+            for k in range(self.n)
+            if self.assignment[k] < 0 or (rematch and self.tasks[self.assignment[k]].next == 0)
+        ]
+        if not robots:
             return
+        held = {}
+        for k in robots:
+            tid = self.assignment[k]
+            if tid >= 0:
+                self.tasks[tid].agent = -1
+                held[k] = tid
         open_tasks = [t for t in self.tasks.values() if t.agent < 0]
-        if not open_tasks:
-            return
         pairs = greedy_assign(
-            [self.cells[k] for k in free],
+            [self.cells[k] for k in robots],
             [t.errands[0] for t in open_tasks],
             [t.length for t in open_tasks],
             self.oracle.dist_map,
         )
+        for k in robots:
+            self.assignment[k] = -1
         for a, ti in pairs:
-            k, task = free[a], open_tasks[ti]
+            k, task = robots[a], open_tasks[ti]
             task.agent = k
             self.assignment[k] = task.id
-            self.actual_schedule[k].append((self.t, task.id))
+            if held.get(k) != task.id:
+                self.actual_schedule[k].append((self.t, task.id))
 
     def _check_finished(self) -> None:
         for k in range(self.n):
