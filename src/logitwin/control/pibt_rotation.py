@@ -132,7 +132,7 @@ class RotationPIBT:
         self,
         pos: Sequence[int],
         ori: Sequence[int],
-        dists: Sequence[Sequence[int] | None],
+        dists: Sequence[Sequence[int] | np.ndarray | None],
     ) -> list[str]:
         """Return each robot's action for this step.
 
