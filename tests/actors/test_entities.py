@@ -32,7 +32,7 @@ from logitwin.actors.runtime import Actor, LocalSystem
 from logitwin.actors.shipping import Shipping
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import TrafficController
-from logitwin.control.mapf import PIBTPlanner
+from logitwin.control.pibt import PIBT
 from logitwin.site import DistanceOracle, Grid
 
 
@@ -173,7 +173,7 @@ def test_traffic_moves_robots_reports_arrivals_and_journals_moves():
         dist_to=oracle.dist_list,
         robots={"robot:0": 0, "robot:1": 1},
         step_s=1.0,
-        planner=PIBTPlanner(grid.neighbors, 2, np.random.default_rng(0)),
+        planner=PIBT(grid, 2, np.random.default_rng(0), rotation=False),
     )
     s.send("robot:0", "traffic", Goto(3, True))
     s.run(until=20)

@@ -39,7 +39,7 @@ def test_check_step_finds_every_kind_of_error():
 
 
 def test_rotation_distances_count_turns():
-    from logitwin.control.pibt_rotation import RotationDistances
+    from logitwin.control.pibt import RotationDistances
 
     grid = Grid.from_strings(["....", "...."])
     table = RotationDistances(grid).table(grid.cell(0, 3))

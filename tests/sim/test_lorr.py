@@ -58,7 +58,7 @@ def test_runs_valid_and_output_has_lorr_fields(tmp_path):
 class _BadPlanner:
     """Drives robot 0 into the map's obstacle (an invalid action)."""
 
-    def step(self, pos, ori, dists):
+    def plan_actions(self, pos, ori, dists):
         return ["R", *["W"] * (len(pos) - 1)] if ori[0] != 1 else ["F", *["F"] * (len(pos) - 1)]
 
 

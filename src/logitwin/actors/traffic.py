@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from logitwin.actors.messages import Arrived, Goto, Tick
 from logitwin.actors.runtime import URGENT, Actor, System, handles
-from logitwin.control.mapf import PIBTPlanner
+from logitwin.control.pibt import PIBT
 
 __all__ = ["TrafficController"]
 
@@ -28,7 +28,7 @@ class TrafficController(Actor):
         dist_to: distance table to a goal cell (cached BFS maps).
         robots: robot id → start cell.
         step_s: duration (s) of one step (cell size / speed).
-        planner: the PIBT planner for this fleet.
+        planner: the PIBT planner for this fleet (made with ``rotation=False``).
     """
 
     kind = "traffic"
@@ -41,7 +41,7 @@ class TrafficController(Actor):
         dist_to: Callable[[int], Sequence[int]],
         robots: dict[str, int],
         step_s: float,
-        planner: PIBTPlanner,
+        planner: PIBT,
     ) -> None:
         super().__init__(system, aid)
         if step_s <= 0:
@@ -111,7 +111,7 @@ class TrafficController(Actor):
         self._next_tick = None
         pos = self.pos
         goal = self.goal
-        nxt = self.planner.step(pos, self._dist, self.pinned)
+        nxt = self.planner.plan_cells(pos, self._dist, self.pinned)
         moves: list[int] = []
         busy = False
         moved, waited = self.moved, self.waited

@@ -18,7 +18,7 @@ from logitwin.actors.station import Station
 from logitwin.actors.traffic import TrafficController
 from logitwin.control.allocation import NearestRobotAllocator
 from logitwin.control.inventory import spread_skus
-from logitwin.control.mapf import PIBTPlanner
+from logitwin.control.pibt import PIBT
 from logitwin.control.slotting import NearestFreeSlotting
 from logitwin.errors import ScenarioError
 from logitwin.robots.model import LinearBattery, step_duration
@@ -128,7 +128,7 @@ def build_twin(scenario: Scenario, journal: Journal | None) -> Twin:
         dist_to=oracle.dist_list,
         robots=robots,
         step_s=step_s,
-        planner=PIBTPlanner(grid.neighbors, n, system.rng()),
+        planner=PIBT(grid, n, system.rng(), rotation=False),
     )
     system.spawn(
         Allocator,

@@ -20,7 +20,7 @@ import numpy as np
 
 from logitwin.control.actions import ORIENT_NAMES, check_step
 from logitwin.control.assignment import greedy_assign
-from logitwin.control.pibt_rotation import RotationDistances, RotationPIBT
+from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.errors import SiteError
 from logitwin.site.distance import DistanceOracle
 from logitwin.site.io import LorrProblem
@@ -82,7 +82,7 @@ class LorrRunner:
         # Exact turn-aware distance tables where the map is small enough to afford them.
         self.state_tables = len(self.grid.free_cells) <= STATE_TABLE_MAX_FREE
         self.rot = RotationDistances(self.grid, max_cached=self.max_cached_maps)
-        self.planner = RotationPIBT(
+        self.planner = PIBT(
             self.grid, self.n, np.random.default_rng(self.seed), state_tables=self.state_tables
         )
         self.cells = [int(c) for c in p.starts]
@@ -215,7 +215,7 @@ class LorrRunner:
         # would cost more than the planner's lookups save.
         table = self.rot.table if self.state_tables else self.oracle.dist_map
         dists = [table(g) if g >= 0 else None for g in goals]
-        actions = self.planner.step(self.cells, self.orients, dists)
+        actions = self.planner.plan_actions(self.cells, self.orients, dists)
         elapsed = time.perf_counter() - t0
         self.planner_times.append(elapsed)
         for k, g in enumerate(goals):

@@ -1,19 +1,20 @@
 import numpy as np
 import pytest
 
-from logitwin.control.mapf import PIBTPlanner
+from logitwin.control.actions import check_step
+from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.control.validator import find_conflicts
 from logitwin.site import DistanceOracle, Grid
 
 
 def _run(grid, starts, goals, steps, pinned=None, seed=0):
     oracle = DistanceOracle(grid)
-    planner = PIBTPlanner(grid.neighbors, len(starts), np.random.default_rng(seed))
+    planner = PIBT(grid, len(starts), np.random.default_rng(seed), rotation=False)
     pos = list(starts)
     path = [list(pos)]
     dists = [oracle.dist_list(g) if g is not None else None for g in goals]
     for _ in range(steps):
-        pos = planner.step(pos, dists, pinned)
+        pos = planner.plan_cells(pos, dists, pinned)
         path.append(list(pos))
         if all(g is None or p == g for p, g in zip(pos, goals, strict=True)):
             break
@@ -69,8 +70,48 @@ def test_many_robots_random_goals_never_conflict():
 
 def test_bad_input():
     grid = Grid.from_strings(["..."])
-    planner = PIBTPlanner(grid.neighbors, 2, np.random.default_rng(0))
+    planner = PIBT(grid, 2, np.random.default_rng(0), rotation=False)
     with pytest.raises(ValueError, match="share a cell"):
-        planner.step([0, 0], [None, None])
+        planner.plan_cells([0, 0], [None, None])
     with pytest.raises(ValueError, match="expected 2"):
-        planner.step([0], [None])
+        planner.plan_cells([0], [None])
+
+
+@pytest.mark.parametrize("state_tables", [True, False])
+def test_dense_fleet_never_produces_an_invalid_step(state_tables):
+    rng = np.random.default_rng(1)
+    rows = ["".join("@" if rng.random() < 0.15 else "." for _ in range(16)) for _ in range(12)]
+    grid = Grid.from_strings(rows)
+    oracle = DistanceOracle(grid)
+    free = grid.free_cells
+    comp = [int(c) for c in free if oracle.dist_map(int(free[0]))[c] < 1 << 30]
+    n = 40
+    cells = [comp[i] for i in rng.choice(len(comp), n, replace=False)]
+    orients = rng.integers(0, 4, n).tolist()
+    goals = [comp[i] for i in rng.choice(len(comp), n)]
+    rot = RotationDistances(grid)
+    table = rot.table if state_tables else oracle.dist_list
+    planner = PIBT(grid, n, np.random.default_rng(0), state_tables=state_tables)
+    reached = 0
+    for t in range(300):
+        dists = [table(g) for g in goals]
+        actions = planner.plan_actions(cells, orients, dists)
+        cells, orients, errors = check_step(grid, cells, orients, actions, t)
+        assert errors == [], errors[:3]
+        for k in range(n):
+            if cells[k] == goals[k]:  # lifelong: a new goal at once
+                reached += 1
+                goals[k] = comp[int(rng.integers(len(comp)))]
+    assert reached > 100  # the fleet keeps delivering
+
+
+def test_a_robot_turns_before_it_moves():
+    grid = Grid.from_strings(["...."])
+    planner = PIBT(grid, 1, np.random.default_rng(0), state_tables=True)
+    table = RotationDistances(grid).table(0)
+    assert planner.plan_actions([3], [0], [table]) in (
+        ["R"],
+        ["C"],
+    )  # facing east, goal to the west
+    assert planner.plan_actions([3], [2], [table]) == ["F"]
+    assert planner.plan_actions([0], [2], [table]) == ["W"]  # at the goal

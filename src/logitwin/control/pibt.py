@@ -1,10 +1,18 @@
-"""Rotation-aware lifelong PIBT for the LoRR action model (forward, turn, wait).
+"""Lifelong multi-agent path finding: one PIBT step for a whole fleet, with or without turns.
 
-Each step runs PIBT over cells (see :mod:`logitwin.control.mapf`) with a cost that counts
-the turns needed to face a neighbour, then turns the chosen cells into actions: a robot
-facing its chosen cell moves forward; one that is not turns toward it and stays. A robot
-that stays pins its cell, so whoever planned to enter that cell waits too (and so on down
-the chain). Plans are therefore free of vertex and edge conflicts by construction.
+PIBT (Okumura et al., 2022) plans one step at a time: robots are visited in priority order;
+each takes the free neighbour cheapest toward its goal, and a robot standing in the way
+inherits the priority and moves aside first (or the requester tries its next choice).
+Priorities rise every step a robot is away from its goal and drop back when it arrives.
+
+With ``rotation`` (the LoRR action model: forward, turn, wait) a neighbour also costs the
+turns needed to face it, and chosen cells become actions: a robot facing its chosen cell
+moves forward; one that is not turns toward it and stays. A robot that stays keeps its
+cell, so whoever planned to enter that cell waits too (and so on down the chain). Either
+way plans are free of vertex and edge conflicts by construction.
+
+The planner is pure: cell ids, distance tables and numbers in, moves out. The twin's
+traffic controller (without turns) and the LoRR runner (with) share it.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import numpy as np
 
 from logitwin.site.grid import Grid
 
-__all__ = ["RotationDistances", "RotationPIBT"]
+__all__ = ["PIBT", "RotationDistances"]
 
 # Quarter turns needed to go from orientation o to direction d.
 _TURNS = [[(d - o) % 4 if (d - o) % 4 != 3 else 1 for d in range(4)] for o in range(4)]
@@ -24,9 +32,13 @@ _TURNS = [[(d - o) % 4 if (d - o) % 4 != 3 else 1 for d in range(4)] for o in ra
 _TURN_ACTION = [
     ["W" if d == o else ("C" if (d - o) % 4 == 3 else "R") for d in range(4)] for o in range(4)
 ]
-_STAY_COST = 4.0  # waiting makes no progress; tuned on RANDOM-01/02 (1.0-8.0 tried)
+_STAY_COST = 4.0  # with turns: waiting makes no progress; tuned on RANDOM-01/02 (1.0-8.0)
+_STAY_COST_NO_TURNS = 0.5  # without turns a neighbour is never as close as the cell itself
 _UNREACHABLE = 1 << 30
-_OCCUPIED = 0.0  # extra cost of an occupied neighbour (0.5 tried: no better)
+# Without rotation there are no turns to count; the slot then breaks ties between equally
+# good neighbours in an order that rotates with the step and the robot (no bias that could
+# lock two robots into the same dance).
+_NO_TURNS = [[((d - k) & 3) * 0.001 for d in range(4)] for k in range(4)]
 
 
 class RotationDistances:
@@ -94,24 +106,37 @@ class RotationDistances:
         return dist
 
 
-class RotationPIBT:
-    """Plans one step of LoRR actions for every robot.
+class PIBT:
+    """Plans one collision-free step for every robot of a fleet.
 
     Args:
         grid: the map.
-        n_agents: fleet size.
+        n_agents: fleet size (fixed for the planner's life).
         rng: source of tie-breaking priorities.
-        state_tables: distance tables are over (cell, orientation) states
+        rotation: robots have an orientation and must turn to face a cell before moving
+            into it (use :meth:`plan_actions`); without, use :meth:`plan_cells`.
+        state_tables: with rotation, distance tables are over (cell, orientation) states
             (:class:`RotationDistances`, exact turn costs) instead of cells (BFS; turns
             counted for the next step only).
     """
 
     def __init__(
-        self, grid: Grid, n_agents: int, rng: np.random.Generator, state_tables: bool = False
+        self,
+        grid: Grid,
+        n_agents: int,
+        rng: np.random.Generator,
+        rotation: bool = True,
+        state_tables: bool = False,
     ) -> None:
+        if n_agents < 0:
+            raise ValueError(f"n_agents must be >= 0, got {n_agents}")
+        if state_tables and not rotation:
+            raise ValueError("state_tables needs rotation=True")
         self.grid = grid
         self.n_agents = n_agents
+        self.rotation = rotation
         self.state_tables = state_tables
+        self._stay = _STAY_COST if rotation else _STAY_COST_NO_TURNS
         w = grid.width
         # Per cell: (neighbour, direction) pairs in E, S, W, N order.
         self._nbd: list[list[tuple[int, int]]] = []
@@ -124,30 +149,73 @@ class RotationPIBT:
                     if 0 <= rr < grid.height and 0 <= cc < w and grid.free[rr, cc]:
                         out.append((rr * w + cc, d))
             self._nbd.append(out)
+        self._steps = 0
         self._tie = (rng.random(n_agents) * 0.5).tolist()
         self._prio = list(self._tie)
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n_agents + 1000))
 
-    def step(
+    def plan_actions(
         self,
         pos: Sequence[int],
         ori: Sequence[int],
         dists: Sequence[Sequence[int] | np.ndarray | None],
+        pinned: Sequence[bool] | None = None,
     ) -> list[str]:
-        """Return each robot's action for this step.
+        """Each robot's action (``F``, ``R``, ``C`` or ``W``) for this step (rotation).
 
         Args:
             pos: cell of each robot (distinct).
             ori: orientation of each robot (0 E, 1 S, 2 W, 3 N).
-            dists: distance table to each robot's goal (``None``: no goal).
+            dists: distance table to each robot's goal (``None``: no goal); state tables
+                when the planner was made with ``state_tables``.
+            pinned: robots that must not move this step; others avoid their cells.
         """
+        if not self.rotation:
+            raise ValueError("plan_actions needs a planner made with rotation=True")
+        self._plan(pos, ori, dists, pinned)
+        return self._actions()
+
+    def plan_cells(
+        self,
+        pos: Sequence[int],
+        dists: Sequence[Sequence[int] | np.ndarray | None],
+        pinned: Sequence[bool] | None = None,
+    ) -> list[int]:
+        """Each robot's next cell (no rotation): no two share a cell, none swap.
+
+        Args:
+            pos: cell of each robot (distinct).
+            dists: distance table (by cell) to each robot's goal (``None``: no goal; the
+                robot stays unless another needs its cell).
+            pinned: robots that must not move this step; others avoid their cells.
+        """
+        if self.rotation:
+            raise ValueError("plan_cells needs a planner made with rotation=False")
+        self._plan(pos, [0] * len(pos), dists, pinned)
+        return [c if c >= 0 else p for c, p in zip(self._next, pos, strict=True)]
+
+    def _plan(
+        self,
+        pos: Sequence[int],
+        ori: Sequence[int],
+        dists: Sequence[Sequence[int] | np.ndarray | None],
+        pinned: Sequence[bool] | None,
+    ) -> None:
         n = self.n_agents
+        if len(pos) != n or len(dists) != n or len(ori) != n:
+            raise ValueError(f"expected {n} positions, orientations and distance tables")
+        self._steps += 1
         self._pos, self._ori, self._dists = pos, ori, dists
         self._occ_now = occ_now = {c: i for i, c in enumerate(pos)}
         if len(occ_now) != n:
             raise ValueError("two robots share a cell; positions must be distinct")
         self._next = nxt = [-1] * n
         self._occ_next: dict[int, int] = {}
+        if pinned is not None:
+            for i in range(n):
+                if pinned[i]:
+                    nxt[i] = pos[i]
+                    self._occ_next[pos[i]] = i
         prio = self._prio
         movers = []
         scale = 4 if self.state_tables else 1
@@ -164,25 +232,21 @@ class RotationPIBT:
         for i in movers:
             if nxt[i] < 0:
                 self._pibt(i)
-        return self._actions()
 
     def _pibt(self, i: int) -> bool:
         cur = self._pos[i]
-        turns = _TURNS[self._ori[i]]
+        turns = _TURNS[self._ori[i]] if self.rotation else _NO_TURNS[(self._steps + i) & 3]
         d = self._dists[i]
         occ_now = self._occ_now
         nbd = self._nbd[cur]
-        # A cell someone stands on costs a little extra: they may not get out of the way.
+        cands: list[tuple[float, float, int]]
         if d is not None and self.state_tables:
             o = self._ori[i]
-            cands = [
-                (turns[dr] + 1 + d[c * 4 + dr] + _OCCUPIED * (c in occ_now), turns[dr], c)
-                for c, dr in nbd
-            ]
-            cands.append((d[cur * 4 + o] + _STAY_COST, 0, cur))
+            cands = [(turns[dr] + 1 + d[c * 4 + dr], turns[dr], c) for c, dr in nbd]
+            cands.append((d[cur * 4 + o] + self._stay, 0, cur))
         elif d is not None:
-            cands = [(turns[dr] + d[c] + _OCCUPIED * (c in occ_now), turns[dr], c) for c, dr in nbd]
-            cands.append((d[cur] + _STAY_COST, 0, cur))
+            cands = [(turns[dr] + d[c], turns[dr], c) for c, dr in nbd]
+            cands.append((d[cur] + self._stay, 0, cur))
         else:  # pushed with no goal: prefer free cells it already faces
             cands = [((c in occ_now) * 4 + turns[dr], turns[dr], c) for c, dr in nbd]
             cands.append((3.5, 0, cur))
