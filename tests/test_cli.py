@@ -96,3 +96,24 @@ def test_same_seed_same_journal_across_processes(tmp_path):
         with JournalReader(out / "journal.sqlite") as j:
             prints.append(j.fingerprint())
     assert prints[0] == prints[1]
+
+
+def test_mapf_run_and_validate_from_the_command_line(tmp_path):
+    from tests.conftest import write_lorr_problem
+
+    problem = write_lorr_problem(tmp_path, [0, 5, 18], [(23, 0), (12, 17), (5, 20)])
+    out = tmp_path / "result.json"
+    p = _cli("mapf", "run", str(problem), "--out", str(out))  # horizon 40 from the folder
+    assert p.returncode == 0, p.stderr
+    assert "tasks finished" in p.stdout
+    result = json.loads(out.read_text())
+    assert len(result["actualPaths"][0].split(",")) == 40
+    v = _cli("mapf", "validate", str(out), str(problem))
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert json.loads(v.stdout)["ok"] is True
+    result["actualPaths"][0] = ",".join(["F"] * 40)  # drives robot 0 off the map
+    out.write_text(json.dumps(result))
+    bad = _cli("mapf", "validate", str(out), str(problem))
+    assert bad.returncode == 1 and "unallowed move" in bad.stdout
+    missing = _cli("mapf", "run", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2 and "nope.json" in missing.stderr

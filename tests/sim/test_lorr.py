@@ -1,41 +1,18 @@
 """The LoRR simulator's rules and output on tiny hand-made problems."""
 
-import json
-
 import pytest
 
 from logitwin.errors import LogitwinError, SiteError
 from logitwin.sim.lorr import LorrRunner, horizon_for
 from logitwin.sim.lorr_validate import validate_result
 from logitwin.site.io import load_lorr_problem
-
-MAP = ["type octile", "height 4", "width 6", "map", "......", ".@@...", "......", "......"]
-
-
-def _problem(tmp_path, starts, tasks, version=2024, strategy="roundrobin", reveal=1.5):
-    (tmp_path / "m.map").write_text("\n".join(MAP) + "\n")
-    head = "# version for LoRR 2024\n" if version == 2024 else ""
-    (tmp_path / "a.agents").write_text(head + f"{len(starts)}\n" + "\n".join(map(str, starts)))
-    body = "\n".join(",".join(map(str, t)) for t in tasks)
-    (tmp_path / "t.tasks").write_text(head + f"{len(tasks)}\n" + body)
-    spec = {
-        "mapFile": "m.map",
-        "agentFile": "a.agents",
-        "teamSize": len(starts),
-        "taskFile": "t.tasks",
-        "numTasksReveal": reveal,
-    }
-    if version == 2024:
-        spec["version"] = "2024 LoRR"
-    else:
-        spec["taskAssignmentStrategy"] = strategy
-    (tmp_path / "p.json").write_text(json.dumps(spec))
-    (tmp_path / "simulation_time.json").write_text(json.dumps({"p": 40}))
-    return load_lorr_problem(tmp_path / "p.json")
+from tests.conftest import write_lorr_problem
 
 
 def test_runs_valid_and_output_has_lorr_fields(tmp_path):
-    p = _problem(tmp_path, [0, 5, 18], [(23, 0), (12, 17), (5, 20), (3, 21, 6)])
+    p = load_lorr_problem(
+        write_lorr_problem(tmp_path, [0, 5, 18], [(23, 0), (12, 17), (5, 20), (3, 21, 6)])
+    )
     assert horizon_for(p) == 40
     res = LorrRunner(p).run(40)
     for key in (
@@ -63,7 +40,7 @@ class _BadPlanner:
 
 
 def test_invalid_action_makes_every_robot_wait(tmp_path):
-    p = _problem(tmp_path, [1, 18], [(5,), (20,)])
+    p = load_lorr_problem(write_lorr_problem(tmp_path, [1, 18], [(5,), (20,)]))
     runner = LorrRunner(p)
     runner.planner = _BadPlanner()  # robot 0 at (0,1) facing south: forward hits '@'
     res = runner.run(3)
@@ -78,7 +55,7 @@ def test_invalid_action_makes_every_robot_wait(tmp_path):
 
 
 def test_budget_overrun_makes_every_robot_wait(tmp_path):
-    p = _problem(tmp_path, [0, 18], [(5,), (20,)])
+    p = load_lorr_problem(write_lorr_problem(tmp_path, [0, 18], [(5,), (20,)]))
     runner = LorrRunner(p, step_budget_s=1e-9)
     res = runner.run(5)
     assert runner.overruns == 5
@@ -88,7 +65,9 @@ def test_budget_overrun_makes_every_robot_wait(tmp_path):
 
 
 def test_2023_roundrobin_follows_the_file(tmp_path):
-    p = _problem(tmp_path, [0, 23], [(5,), (18,), (2,), (20,)], version=2023, reveal=1)
+    p = load_lorr_problem(
+        write_lorr_problem(tmp_path, [0, 23], [(5,), (18,), (2,), (20,)], version=2023, reveal=1)
+    )
     runner = LorrRunner(p)
     res = runner.run(30)
     # robot 0 gets tasks 0, 2, ... and robot 1 tasks 1, 3, ... (task i → robot i mod 2)
@@ -98,14 +77,16 @@ def test_2023_roundrobin_follows_the_file(tmp_path):
 
 
 def test_unknown_2023_strategy_is_refused(tmp_path):
-    p = _problem(tmp_path, [0], [(5,)], version=2023, strategy="roundrobin")
+    p = load_lorr_problem(
+        write_lorr_problem(tmp_path, [0], [(5,)], version=2023, strategy="roundrobin")
+    )
     object.__setattr__(p, "assignment_strategy", "lottery")  # the loader would refuse it too
     with pytest.raises(SiteError, match="lottery"):
         LorrRunner(p)
 
 
 def test_validator_catches_conflicts_and_false_claims(tmp_path):
-    p = _problem(tmp_path, [0, 2], [(5,), (20,)])
+    p = load_lorr_problem(write_lorr_problem(tmp_path, [0, 2], [(5,), (20,)]))
     res = LorrRunner(p).run(10)
     forged = dict(res)
     # robots 0 at (0,0) and 1 at (0,2) facing east: make robot 0 drive into robot 1's way

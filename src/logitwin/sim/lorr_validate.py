@@ -111,7 +111,7 @@ def _recount(
         tid, _revealed, flat = entry
         cells = [flat[i] * w + flat[i + 1] for i in range(0, len(flat), 2)]
         expected = list(problem.tasks[tid % len(problem.tasks)])
-        if problem.version == 2024 and cells != expected:
+        if cells != expected:
             rep.event_errors.append(f"task {tid}: errands {cells} are not the problem's {expected}")
         tasks[tid] = cells
     progress: dict[int, tuple[int, int]] = {}  # task → (robot, errands done)
