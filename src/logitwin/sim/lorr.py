@@ -33,6 +33,7 @@ STATE_TABLE_MAX_FREE = 5000
 # RANDOM-04 (85%) 641 -> 914, RANDOM-05 (98%) 1040 -> 998; 0.2-0.6 tried.
 ACTIVE_DENSITY = 0.4
 REMATCH_MAX_ROBOTS = 1000  # re-match unopened tasks every step up to this fleet size
+SCHEDULE_BATCH = 400  # free robots matched per step above REMATCH_MAX_ROBOTS
 
 
 @dataclass
@@ -174,6 +175,10 @@ class LorrRunner:
             for k in range(self.n)
             if self.assignment[k] < 0 or (rematch and self.tasks[self.assignment[k]].next == 0)
         ]
+        if not rematch:
+            # Large fleets: at most SCHEDULE_BATCH free robots per step, so that the
+            # start, when every robot is free, does not blow the step budget.
+            robots = robots[:SCHEDULE_BATCH]
         if not robots:
             return
         held = {}
