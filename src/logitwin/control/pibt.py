@@ -52,17 +52,10 @@ class RotationDistances:
     def __init__(self, grid: Grid, max_cached: int | None = None) -> None:
         self.grid = grid
         self.max_cached = max_cached
-        w = grid.width
-        # pred_f[c * 4 + o]: the cell from which a forward move facing o lands on c.
-        self._pred_f = [-1] * (grid.size * 4)
-        for c in range(grid.size):
-            if not grid.is_free(c):
-                continue
-            r, col = divmod(c, w)
-            for o, (dr, dc) in enumerate(((0, 1), (1, 0), (0, -1), (-1, 0))):
-                rr, cc = r - dr, col - dc
-                if 0 <= rr < grid.height and 0 <= cc < w and grid.free[rr, cc]:
-                    self._pred_f[c * 4 + o] = rr * w + cc
+        # pred_f[c * 4 + o]: the cell from which a forward move facing o lands on c, i.e.
+        # c's neighbour in the opposite direction (-1: none).
+        table = grid.neighbor_table
+        self._pred_f = table[:, [2, 3, 0, 1]].reshape(-1).tolist()
         self._cache: dict[int, list[int]] = {}
 
     def table(self, goal: int) -> list[int]:
@@ -137,18 +130,10 @@ class PIBT:
         self.rotation = rotation
         self.state_tables = state_tables
         self._stay = _STAY_COST if rotation else _STAY_COST_NO_TURNS
-        w = grid.width
         # Per cell: (neighbour, direction) pairs in E, S, W, N order.
-        self._nbd: list[list[tuple[int, int]]] = []
-        for c in range(grid.size):
-            out = []
-            if grid.is_free(c):
-                r, col = divmod(c, w)
-                for d, (dr, dc) in enumerate(((0, 1), (1, 0), (0, -1), (-1, 0))):
-                    rr, cc = r + dr, col + dc
-                    if 0 <= rr < grid.height and 0 <= cc < w and grid.free[rr, cc]:
-                        out.append((rr * w + cc, d))
-            self._nbd.append(out)
+        self._nbd: list[list[tuple[int, int]]] = [
+            [(c, d) for d, c in enumerate(row) if c >= 0] for row in grid.neighbor_table.tolist()
+        ]
         self._steps = 0
         self._tie = (rng.random(n_agents) * 0.5).tolist()
         self._prio = list(self._tie)

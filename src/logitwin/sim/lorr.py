@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +65,6 @@ class LorrRunner:
     seed: int = 0
     max_cached_maps: int | None = 20_000
     active_density: float | None = ACTIVE_DENSITY
-    on_step: Callable[[int], None] | None = None
     # --- state, filled by run() ---
     cells: list[int] = field(default_factory=list)
     orients: list[int] = field(default_factory=list)
@@ -271,8 +269,6 @@ class LorrRunner:
             self._reveal()
         for _ in range(steps):
             self.step()
-            if self.on_step is not None:
-                self.on_step(self.t)
         return self.result()
 
     def result(self) -> dict[str, Any]:
