@@ -108,8 +108,10 @@ class LorrRunner:
         self.rr_next = list(range(self.n))  # 2023 roundrobin: next task index per robot
         self.finished = 0
         self.costs = [0] * self.n
-        self.actual: list[list[str]] = [[] for _ in range(self.n)]
-        self.planned: list[list[str]] = [[] for _ in range(self.n)]
+        # One string of n action letters per step: millions of per-robot list entries
+        # made Python's cyclic GC pause for ~1 s at 10,000 robots.
+        self.actual: list[str] = []
+        self.planned: list[str] = []
         self.planner_times: list[float] = []
         self.errors: list[list[Any]] = []
         self.events: list[list[int]] = []
@@ -253,9 +255,8 @@ class LorrRunner:
                 self.errors.append([e.robot1, e.robot2, self.t, e.description])
             actions = ["W"] * self.n
             cells, orients = list(self.cells), list(self.orients)
-        for k in range(self.n):
-            self.actual[k].append(actions[k])
-            self.planned[k].append(planned[k])
+        self.actual.append("".join(actions))
+        self.planned.append("".join(planned))
         self.cells, self.orients = cells, orients
         self.t += 1
         self._check_finished()
@@ -287,8 +288,8 @@ class LorrRunner:
             "numTaskFinished": self.finished,
             "sumOfCost": sum(self.costs),
             "makespan": max(self.costs, default=0),
-            "actualPaths": [",".join(p) for p in self.actual],
-            "plannerPaths": [",".join(p) for p in self.planned],
+            "actualPaths": _per_robot(self.actual, self.n),
+            "plannerPaths": _per_robot(self.planned, self.n),
             "plannerTimes": self.planner_times,
             "errors": self.errors,
             "actualSchedule": [schedule(s) for s in self.actual_schedule],
@@ -300,6 +301,14 @@ class LorrRunner:
                 for t in self.all_tasks
             ],
         }
+
+
+def _per_robot(steps: list[str], n: int) -> list[str]:
+    """Per-step action strings → one comma-separated action string per robot."""
+    if not steps:
+        return [""] * n
+    grid = np.frombuffer("".join(steps).encode("ascii"), dtype=np.uint8).reshape(len(steps), n)
+    return [",".join(row.tobytes().decode("ascii")) for row in grid.T.copy()]
 
 
 def horizon_for(problem: LorrProblem) -> int | None:
