@@ -169,7 +169,6 @@ def test_traffic_moves_robots_reports_arrivals_and_journals_moves():
     traffic = s.spawn(
         TrafficController,
         "traffic",
-        neighbors=grid.neighbors,
         dist_to=oracle.dist_list,
         robots={"robot:0": 0, "robot:1": 1},
         step_s=1.0,

@@ -24,7 +24,6 @@ class TrafficController(Actor):
     moves, so recorded paths can be validated and replayed.
 
     Args:
-        neighbors: free neighbours of each cell.
         dist_to: distance table to a goal cell (cached BFS maps).
         robots: robot id → start cell.
         step_s: duration (s) of one step (cell size / speed).
@@ -37,7 +36,6 @@ class TrafficController(Actor):
         self,
         system: System,
         aid: str,
-        neighbors: Sequence[Sequence[int]],
         dist_to: Callable[[int], Sequence[int]],
         robots: dict[str, int],
         step_s: float,
@@ -52,6 +50,7 @@ class TrafficController(Actor):
         n = len(self.pos)
         if len(set(self.pos)) != n:
             raise ValueError("two robots start on the same cell")
+        neighbors = planner.grid.neighbors
         free = {c for c, nb in enumerate(neighbors) if nb}
         bad = [r for r, c in robots.items() if c not in free]
         if bad:

@@ -124,7 +124,6 @@ def build_twin(scenario: Scenario, journal: Journal | None) -> Twin:
     system.spawn(
         TrafficController,
         "traffic",
-        neighbors=grid.neighbors,
         dist_to=oracle.dist_list,
         robots=robots,
         step_s=step_s,
