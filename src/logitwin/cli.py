@@ -39,6 +39,31 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the KPIs as JSON")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    sw = sub.add_parser(
+        "sweep", help="run a scenario over a parameter grid with replications (on Ray)"
+    )
+    sw.add_argument("scenario", help="built-in scenario name or path to a YAML file")
+    sw.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2",
+        help="a parameter and its values, e.g. --grid fleet.robots=30,40,50 (repeatable)",
+    )
+    sw.add_argument("--reps", type=int, default=5, help="replications per cell (default 5)")
+    sw.add_argument("--seed", type=int, help="seed of replication 0 (rep r uses seed + r)")
+    sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    sw.add_argument("--out", type=Path, help="results folder (default: runs/sweep-NAME-TIME)")
+    where = sw.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local Ray instance with N CPUs (default all)")
+    where.add_argument(
+        "--runtime",
+        default=None,
+        metavar="ray[:ADDRESS]",
+        help="ray (a local instance) or ray:ADDRESS to run on a cluster",
+    )
+    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
     sub.add_parser("scenarios", help="list the built-in scenarios")
 
     val = sub.add_parser("validate", help="check a scenario file without running it")
@@ -76,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args, console)
         if args.command == "run":
             return _run(args, console)
+        if args.command == "sweep":
+            return _sweep(args, console)
         if args.command == "replay":
             return _replay(args, console)
         if args.command == "mapf":
@@ -138,6 +165,58 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     console.print(
         f"{result.sim_s / 3600:g} h simulated in {result.wall_s:.1f} s wall; "
         f"outputs in [bold]{out}[/] (kpis.json, timeseries.csv, journal.sqlite, scenario.yaml)"
+    )
+    return 0
+
+
+def _runtime_address(spec: str | None) -> str | None:
+    """``ray`` → None (a local instance); ``ray:ADDRESS`` → ADDRESS."""
+    if spec is None or spec == "ray":
+        return None
+    kind, _, address = spec.partition(":")
+    if kind != "ray" or not address:
+        raise LogitwinError(f"--runtime {spec!r}: expected ray or ray:ADDRESS")
+    return address
+
+
+def _sweep(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from logitwin.experiments.sweep import expand, parse_grid, run_sweep
+    from logitwin.scenarios.loader import load_scenario
+
+    overrides = list(args.overrides)
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    address = _runtime_address(args.runtime)
+    base = load_scenario(args.scenario, overrides)
+    grid = parse_grid(args.grid)
+    jobs = expand(base.model_dump(mode="json"), grid, args.reps, source=str(args.scenario))
+    out = args.out or Path("runs") / f"sweep-{base.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = run_sweep(
+        jobs,
+        out,
+        list(grid),
+        address=address,
+        workers=args.workers,
+        progress=not args.no_progress,
+        meta={"scenario": base.model_dump(mode="json"), "grid": grid, "reps": args.reps},
+    )
+    shown = ("orders_per_hour", "made_truck_share", "order_cycle_p95_min", "robot_idle_share")
+    table = Table(title=f"{base.name}: {len(jobs)} runs, mean and 95% CI per cell")
+    for col in ("cell", *grid, *shown):
+        table.add_column(col)
+    cells: dict[int, dict[str, str]] = {}
+    for s in result.summary:
+        if s["kpi"] in shown:
+            cell = cells.setdefault(s["cell"], {p: str(s[p]) for p in grid})
+            cell[s["kpi"]] = f"{s['mean']:.3g} ± {(s['ci95_high'] - s['mean']):.2g}"
+    for c, vals in cells.items():
+        table.add_row(str(c), *(vals.get(k, "") for k in (*grid, *shown)))
+    console.print(table)
+    console.print(
+        f"{len(jobs)} runs in {result.wall_s:.1f} s on {result.workers} workers; "
+        f"results in [bold]{result.out_dir}[/] (runs.csv, summary.csv, runs/)"
     )
     return 0
 

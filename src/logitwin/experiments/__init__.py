@@ -1,0 +1,23 @@
+"""Experiments over scenarios: parameter sweeps with replications, run on Ray."""
+
+from logitwin.experiments.sweep import (
+    Job,
+    SweepResult,
+    expand,
+    parse_grid,
+    run_job,
+    run_sweep,
+    summarise,
+    t_quantile_975,
+)
+
+__all__ = [
+    "Job",
+    "SweepResult",
+    "expand",
+    "parse_grid",
+    "run_job",
+    "run_sweep",
+    "summarise",
+    "t_quantile_975",
+]
