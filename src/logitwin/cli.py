@@ -38,6 +38,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default: runs/NAME-seedN-TIME)")
     run.add_argument("--json", action="store_true", help="print the KPIs as JSON")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument(
+        "--runtime",
+        default="local",
+        metavar="local|ray[:ADDRESS]",
+        help="local (one process, the default), ray (a local Ray instance) or ray:ADDRESS",
+    )
+    run.add_argument(
+        "--placement",
+        default="sharded:4",
+        metavar="sharded:N|per_entity",
+        help="with Ray: N host actors (default 4) or one Ray actor per entity",
+    )
 
     sw = sub.add_parser(
         "sweep", help="run a scenario over a parameter grid with replications (on Ray)"
@@ -157,7 +169,13 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         overrides.append(f"seed={args.seed}")
     sc = load_scenario(args.scenario, overrides)
     out = args.out or Path("runs") / f"{sc.name}-seed{sc.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    result = run_scenario(sc, out, progress=not args.no_progress and not args.json)
+    result = run_scenario(
+        sc,
+        out,
+        progress=not args.no_progress and not args.json,
+        runtime=args.runtime,
+        placement=args.placement,
+    )
     if args.json:
         print(json.dumps(json.loads((out / "kpis.json").read_text()), indent=2))
         return 0

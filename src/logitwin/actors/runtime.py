@@ -20,7 +20,7 @@ from logitwin.actors.codec import Message, encode_fields
 from logitwin.actors.journal import Journal
 from logitwin.errors import LogitwinError, ProtocolError
 
-__all__ = ["NORMAL", "URGENT", "Actor", "LocalSystem", "System", "handles"]
+__all__ = ["NORMAL", "URGENT", "Actor", "LocalSystem", "Runtime", "System", "handles"]
 
 URGENT = 0
 NORMAL = 1
@@ -58,8 +58,8 @@ class System(Protocol):
         """Queue ``msg`` from ``sender`` to ``to``."""
         ...
 
-    def spawn(self, cls: type[A], aid: str, *args: Any, **kwargs: Any) -> A:
-        """Create and start an actor."""
+    def spawn(self, cls: type[A], aid: str, *args: Any, **kwargs: Any) -> A | None:
+        """Create and start an actor (``None``: it lives in another process)."""
         ...
 
     def record(self, entity: str, kind: str, fields: dict[str, Any]) -> None:
@@ -68,6 +68,16 @@ class System(Protocol):
 
     def rng(self) -> np.random.Generator:
         """A fresh independent random stream (spawned from the run's seed)."""
+        ...
+
+
+class Runtime(System, Protocol):
+    """What a scenario runner drives: a :class:`System` with a clock to advance."""
+
+    delivered: int
+
+    def run(self, until: float | None = None) -> None:
+        """Advance the clock to ``until`` (s), delivering every message due before it."""
         ...
 
 

@@ -139,6 +139,12 @@ class PIBT:
         self._prio = list(self._tie)
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n_agents + 1000))
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # Unpickled in another process (a Ray host): that process needs the deep
+        # recursion too.
+        self.__dict__.update(state)
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * self.n_agents + 1000))
+
     def plan_actions(
         self,
         pos: Sequence[int],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,7 @@ from logitwin.actors.dock import Dock, Truck
 from logitwin.actors.journal import Journal
 from logitwin.actors.release import OrderRelease
 from logitwin.actors.robot import Robot
-from logitwin.actors.runtime import LocalSystem
+from logitwin.actors.runtime import LocalSystem, Runtime
 from logitwin.actors.shipping import Shipping, TruckSlot
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import TrafficController
@@ -31,11 +32,11 @@ __all__ = ["Twin", "build_twin", "truck_schedule"]
 
 @dataclass
 class Twin:
-    """A built twin, ready to :meth:`LocalSystem.run`."""
+    """A built twin, ready to :meth:`Runtime.run`."""
 
     scenario: Scenario
     site: Site
-    system: LocalSystem
+    system: Runtime
     step_s: float
     horizon_s: float
 
@@ -73,11 +74,21 @@ def truck_schedule(
     return out
 
 
-def build_twin(scenario: Scenario, journal: Journal | None) -> Twin:
-    """Create the site and spawn every actor of ``scenario`` on a :class:`LocalSystem`.
+def build_twin(
+    scenario: Scenario,
+    journal: Journal | None,
+    runtime: Callable[[int, float, Journal | None], Runtime] | None = None,
+) -> Twin:
+    """Create the site and spawn every actor of ``scenario`` on a runtime.
 
     Spawn order is fixed, so every entity gets the same random stream on every run of
-    the same scenario and seed.
+    the same scenario and seed, on any runtime.
+
+    Args:
+        scenario: the validated scenario.
+        journal: where the run's events go (``None``: not journalled).
+        runtime: makes the runtime from (seed, lookahead, journal); default
+            :class:`LocalSystem`.
     """
     try:
         site = generate_layout(LayoutParams(**scenario.layout.model_dump()))
@@ -86,7 +97,8 @@ def build_twin(scenario: Scenario, journal: Journal | None) -> Twin:
     grid = site.grid
     sc = scenario
     step_s = step_duration(sc.floor.cell_m, sc.floor.speed_mps)
-    system = LocalSystem(sc.seed, lookahead=sc.runtime.lookahead_s, journal=journal)
+    make = runtime if runtime is not None else LocalSystem
+    system = make(sc.seed, sc.runtime.lookahead_s, journal)
     layout_rng = system.rng()
     oracle = DistanceOracle(grid)
 

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ import yaml
 
 from logitwin import __version__
 from logitwin.actors.journal import Journal, JournalReader
+from logitwin.actors.runtime import Runtime
 from logitwin.control.validator import Conflict, find_conflicts
-from logitwin.errors import JournalError
+from logitwin.errors import JournalError, LogitwinError
 from logitwin.scenarios.build import Twin, build_twin
 from logitwin.scenarios.kpis import Projection, project
 from logitwin.scenarios.loader import parse_scenario
@@ -57,13 +59,28 @@ def write_outputs(proj: Projection, out_dir: Path) -> None:
 
 
 def run_scenario(
-    scenario: Scenario, out_dir: str | Path, progress: bool = False, chunks: int = 200
+    scenario: Scenario,
+    out_dir: str | Path,
+    progress: bool = False,
+    chunks: int = 200,
+    runtime: str = "local",
+    placement: str = "sharded:4",
 ) -> RunResult:
     """Run ``scenario`` and write its outputs to ``out_dir`` (created; must not hold a run).
 
     Outputs: ``scenario.yaml`` (resolved), ``journal.sqlite``, ``kpis.json`` and
     ``timeseries.csv`` (one row per simulated minute).
+
+    Args:
+        scenario: the validated scenario.
+        out_dir: output folder.
+        progress: show a progress bar.
+        chunks: clock advances of the progress bar.
+        runtime: ``local`` (one process), ``ray`` (the running Ray instance, or a local
+            one started for the run) or ``ray:ADDRESS`` (join that cluster).
+        placement: with Ray, ``sharded:N`` or ``per_entity``.
     """
+    make = _runtime_factory(runtime, placement)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if (out / JOURNAL).exists():
@@ -72,7 +89,7 @@ def run_scenario(
     (out / "scenario.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     journal = Journal(out / JOURNAL)
     t0 = time.perf_counter()
-    twin = build_twin(scenario, journal)
+    twin = build_twin(scenario, journal, make)
     journal.set_meta(
         scenario=json.dumps(resolved, sort_keys=True),
         seed=str(scenario.seed),
@@ -81,7 +98,12 @@ def run_scenario(
         cell_m=repr(scenario.floor.cell_m),
         logitwin=__version__,
     )
-    _advance(twin, progress, chunks)
+    try:
+        _advance(twin, progress, chunks)
+    finally:
+        stop = getattr(twin.system, "shutdown", None)
+        if stop is not None:
+            stop()
     journal.flush()
     wall = time.perf_counter() - t0
     proj = project(journal.rows(), twin.horizon_s, scenario.floor.cell_m)
@@ -89,6 +111,24 @@ def run_scenario(
     journal.close()
     write_outputs(proj, out)
     return RunResult(proj.kpis, out, wall, twin.horizon_s, twin.system.delivered, rows, twin)
+
+
+def _runtime_factory(
+    runtime: str, placement: str
+) -> Callable[[int, float, Journal | None], Runtime] | None:
+    if runtime == "local":
+        return None
+    kind, _, address = runtime.partition(":")
+    if kind != "ray" or (runtime.startswith("ray:") and not address):
+        raise LogitwinError(f"runtime {runtime!r}: expected local, ray or ray:ADDRESS")
+    from logitwin.actors.ray_runtime import Placement, RaySystem
+
+    where = Placement.parse(placement)  # bad placements fail before anything starts
+
+    def make(seed: int, lookahead: float, journal: Journal | None) -> Runtime:
+        return RaySystem(seed, lookahead, journal, where, address or None)
+
+    return make
 
 
 def _advance(twin: Twin, progress: bool, chunks: int) -> None:

@@ -1,0 +1,472 @@
+"""The twin's actors hosted on Ray actors, advanced in conservative time windows.
+
+:class:`RaySystem` has the interface of :class:`~logitwin.actors.runtime.LocalSystem`
+(``spawn``, ``rng``, ``run``, ``delivered``) but places every entity on a *host*: a Ray
+actor that runs a :class:`HostEngine` for the entities placed on it.
+
+Placement:
+
+``sharded:N``
+    ``N`` hosts; an entity goes to host ``crc32(id) % N``. The default: a Ray actor is a
+    process (about 100 MB, a third of a second to start on a 2-core machine).
+``per_entity``
+    every entity (truck, robot, dock, order, controller) on a host of its own; for small
+    live fleets where isolating each entity matters more than memory.
+
+Time: a message between two entities takes at least the lookahead ``L``. The driver finds
+the earliest pending event ``T`` over all hosts and lets every host with work process
+``[T, T + L)`` in parallel: nothing sent in that window can arrive inside it, so each host
+sees exactly the messages, in exactly the order (time, priority, sender, sender's
+sequence number), that one ``LocalSystem`` would deliver. Messages that cross hosts travel
+in the codec's wire form and are routed by the driver between windows. An entity spawned
+during a window on another host (an order made by demand) is started on its host in a
+second round of the same window, at its spawn time; only its own timers can fall before
+the window's end, so no other entity sees the difference.
+
+Journal rows come back to the driver with each window and are written in time order, so
+a run's journal and KPIs are those of ``LocalSystem`` for the same seed (row order within
+one timestamp may differ across entities; the projection does not depend on it).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from logitwin.actors.codec import Message, decode, encode, encode_fields
+from logitwin.actors.journal import Journal
+from logitwin.actors.runtime import NORMAL, Actor
+from logitwin.errors import LogitwinError
+
+__all__ = ["HostEngine", "Placement", "RaySystem"]
+
+A = TypeVar("A", bound=Actor)
+
+# A message on the wire between hosts: (time, priority, sender, seq, receiver, encoded).
+Wire = tuple[float, int, str, int, str, bytes]
+# An entity to start: (time, host, actor class, id, args, kwargs).
+SpawnRec = tuple[float, str, type[Actor], str, tuple[Any, ...], dict[str, Any]]
+# A journal row: ("m", time, prio, sender, seq, receiver, type, fields) or
+# ("s", time, entity, kind, fields).
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which host runs which entity: ``sharded:N`` (hash) or ``per_entity``."""
+
+    kind: str
+    hosts: int = 0
+
+    @classmethod
+    def parse(cls, spec: str) -> Placement:
+        """``"sharded:4"``, ``"sharded"`` (4 hosts) or ``"per_entity"``."""
+        name, _, arg = spec.partition(":")
+        if name == "per_entity" and not arg:
+            return cls("per_entity")
+        if name == "sharded":
+            try:
+                n = int(arg) if arg else 4
+            except ValueError:
+                n = 0
+            if n >= 1:
+                return cls("sharded", n)
+            raise LogitwinError(f"placement {spec!r}: sharded:N needs a host count N >= 1")
+        raise LogitwinError(f"placement {spec!r}: expected sharded:N or per_entity")
+
+    def host_of(self, aid: str) -> str:
+        """The host key of entity ``aid``."""
+        if self.kind == "per_entity":
+            return aid
+        return f"shard-{zlib.crc32(aid.encode()) % self.hosts}"
+
+    def __str__(self) -> str:
+        return "per_entity" if self.kind == "per_entity" else f"sharded:{self.hosts}"
+
+
+class HostEngine:
+    """The runtime of one host: its entities, their mailboxes and a heap of due messages.
+
+    It implements the :class:`~logitwin.actors.runtime.System` interface for its entities;
+    messages for entities elsewhere and spawns placed elsewhere go to an outbox that the
+    driver routes between windows.
+    """
+
+    def __init__(self, host: str, placement: Placement, lookahead: float) -> None:
+        self.host = host
+        self.placement = placement
+        self._lookahead = lookahead
+        self._now = 0.0
+        self._actors: dict[str, Actor] = {}
+        self._seq: dict[str, int] = {}
+        self._heap: list[tuple[float, int, str, int, str, Message]] = []
+        self._out: list[Wire] = []
+        self._spawns: list[SpawnRec] = []
+        self._rows: list[Row] = []
+        self._replay_from: float | None = None  # set while rebuilding from the journal
+        self.delivered = 0
+
+    # --- System interface ----------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self._now
+
+    @property
+    def lookahead(self) -> float:
+        return self._lookahead
+
+    def rng(self) -> np.random.Generator:
+        raise LogitwinError("random streams are handed out when the twin is built, not by a host")
+
+    def send(
+        self, sender: str, to: str, msg: Message, delay: float = 0.0, priority: int = NORMAL
+    ) -> None:
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}; a message cannot arrive in the past")
+        if to != sender and delay < self._lookahead:
+            delay = self._lookahead
+        seq = self._seq.get(sender, 0) + 1
+        self._seq[sender] = seq
+        t = self._now + delay
+        if self._replay_from is not None:
+            # Rebuilding: what was sent before the crash has been delivered (and is being
+            # replayed from the journal) or routed; only local messages still due stay.
+            if t >= self._replay_from and self.placement.host_of(to) == self.host:
+                heapq.heappush(self._heap, (t, priority, sender, seq, to, msg))
+            return
+        if to in self._actors:
+            heapq.heappush(self._heap, (t, priority, sender, seq, to, msg))
+        elif self.placement.host_of(to) == self.host:
+            raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
+        else:
+            self._out.append((t, priority, sender, seq, to, encode(msg)))
+
+    def spawn(self, cls: type[A], aid: str, *args: Any, **kwargs: Any) -> A | None:
+        host = self.placement.host_of(aid)
+        if host != self.host:
+            if self._replay_from is None:
+                self._spawns.append((self._now, host, cls, aid, args, kwargs))
+            return None
+        return self._start(cls, aid, args, kwargs)
+
+    def record(self, entity: str, kind: str, fields: dict[str, Any]) -> None:
+        if self._replay_from is None:
+            self._rows.append(("s", self._now, entity, kind, fields))
+
+    # --- driven by the host actor --------------------------------------------------------
+    def _start(self, cls: type[A], aid: str, args: tuple[Any, ...], kw: dict[str, Any]) -> A:
+        if aid in self._actors:
+            raise LogitwinError(f"actor id {aid!r} is already taken")
+        actor = cls(self, aid, *args, **kw)
+        self._actors[aid] = actor
+        actor.on_start()
+        return actor
+
+    def rebuild(
+        self, spawns: list[SpawnRec], messages: list[tuple[float, str, str, str, Any]], t0: float
+    ) -> None:
+        """Rebuild this host's entities as they were at ``t0`` from the journal.
+
+        Every entity is deterministic given its spawn arguments and the messages it
+        received, so re-running them reproduces its state (random streams, planners and
+        counters included): ``spawns`` are the spawn records routed here before ``t0``,
+        ``messages`` the journalled deliveries to this host's entities before ``t0``
+        (time, sender, type, fields, receiver) in journal order. Outputs that already
+        happened are dropped; local messages due at or after ``t0`` are kept.
+        """
+        from logitwin.actors.codec import decode_fields
+
+        if self._actors:
+            raise LogitwinError(f"host {self.host} is not empty; rebuild a fresh host")
+        self._replay_from = t0
+        try:
+            for t, _, cls, aid, args, kw in spawns:
+                self._now = t
+                self._start(cls, aid, args, kw)
+            for t, sender, type_name, fields, to in messages:
+                self._now = t
+                self._actors[to].receive(decode_fields(type_name, fields), sender)
+        finally:
+            self._replay_from = None
+
+    def step(
+        self, inbox: list[Wire], spawns: list[SpawnRec], until: float
+    ) -> tuple[list[Wire], list[SpawnRec], list[Row], float, int]:
+        """Start ``spawns`` (each at its own time), take ``inbox``, deliver everything due
+        before ``until``; return the outbox, spawns for other hosts, journal rows, the time
+        of the next local event (inf: none) and the messages delivered."""
+        for t, _, cls, aid, args, kw in spawns:
+            self._now = t
+            self._start(cls, aid, args, kw)
+        for t, prio, sender, seq, to, data in inbox:
+            if to not in self._actors:
+                raise LogitwinError(f"{sender} sent a message to unknown actor {to!r}")
+            heapq.heappush(self._heap, (t, prio, sender, seq, to, decode(data)))
+        heap = self._heap
+        actors = self._actors
+        rows = self._rows
+        n = 0
+        while heap and heap[0][0] < until:
+            t, prio, sender, seq, to, msg = heapq.heappop(heap)
+            self._now = t
+            rows.append(("m", t, prio, sender, seq, to, type(msg).__name__, encode_fields(msg)))
+            n += 1
+            actors[to].receive(msg, sender)
+        self.delivered += n
+        out, self._out = self._out, []
+        sp, self._spawns = self._spawns, []
+        rows_out, self._rows = rows, []
+        return out, sp, rows_out, (heap[0][0] if heap else math.inf), n
+
+
+def _host_class() -> Any:
+    import ray
+
+    # Ray restarts a host whose process dies (an empty one); the driver rebuilds it.
+    @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
+    class Host:
+        """A Ray actor hosting a :class:`HostEngine`."""
+
+        def __init__(self, host: str, placement: Placement, lookahead: float) -> None:
+            self.engine = HostEngine(host, placement, lookahead)
+
+        def step(
+            self, inbox: list[Wire], spawns: list[SpawnRec], until: float
+        ) -> tuple[list[Wire], list[SpawnRec], list[Row], float, int]:
+            return self.engine.step(inbox, spawns, until)
+
+        def rebuild(
+            self,
+            spawns: list[SpawnRec],
+            messages: list[tuple[float, str, str, str, Any]],
+            t0: float,
+        ) -> None:
+            self.engine.rebuild(spawns, messages, t0)
+
+        def pid(self) -> int:
+            import os
+
+            return os.getpid()
+
+    return Host
+
+
+class RaySystem:
+    """Hosts the twin's entities on Ray actors; same results as ``LocalSystem``.
+
+    Args:
+        seed: root seed; :meth:`rng` spawns independent streams from it in call order
+            (as ``LocalSystem`` does, so the same scenario gets the same streams).
+        lookahead: minimum latency L (s) of messages between entities: the window length.
+        journal: where delivered messages and state changes go (``None``: not journalled).
+        placement: ``sharded:N`` or ``per_entity`` (see the module docstring).
+        address: Ray cluster to join; ``None`` uses the running Ray instance or starts a
+            local one.
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        lookahead: float = 0.25,
+        journal: Journal | None = None,
+        placement: str | Placement = "sharded:4",
+        address: str | None = None,
+    ) -> None:
+        import ray
+
+        if lookahead <= 0:
+            raise ValueError(f"lookahead must be > 0 s, got {lookahead}")
+        self.placement = (
+            placement if isinstance(placement, Placement) else Placement.parse(placement)
+        )
+        self._lookahead = float(lookahead)
+        self.journal = journal
+        self._seeds = np.random.SeedSequence(seed)
+        self._now = 0.0
+        self._started_ray = False
+        if not ray.is_initialized():
+            if address is None:
+                ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+            else:
+                ray.init(address=address, log_to_driver=False, configure_logging=False)
+            self._started_ray = True
+        self._Host = _host_class()
+        self._hosts: dict[str, Any] = {}
+        self._inbox: dict[str, list[Wire]] = {}
+        self._spawn_q: dict[str, list[SpawnRec]] = {}
+        self._next: dict[str, float] = {}
+        self._ids: set[str] = set()
+        self._spawn_log: dict[str, list[tuple[int, SpawnRec]]] = {}
+        self.delivered = 0
+        self.windows = 0
+        self.recoveries = 0
+
+    # --- System interface (used while building) ------------------------------------------
+    @property
+    def now(self) -> float:
+        """The time every host has reached."""
+        return self._now
+
+    @property
+    def lookahead(self) -> float:
+        return self._lookahead
+
+    def rng(self) -> np.random.Generator:
+        """A fresh independent random stream, from ``SeedSequence.spawn`` of the seed."""
+        return np.random.default_rng(self._seeds.spawn(1)[0])
+
+    def spawn(self, cls: type[A], aid: str, *args: Any, **kwargs: Any) -> None:
+        """Queue entity ``cls(host system, aid, *args, **kwargs)`` for its host; it starts
+        (``on_start``) when the clock next advances, at the current time."""
+        if aid in self._ids:
+            raise LogitwinError(f"actor id {aid!r} is already taken")
+        self._ids.add(aid)
+        host = self.placement.host_of(aid)
+        self._spawn_q.setdefault(host, []).append((self._now, host, cls, aid, args, kwargs))
+
+    def send(
+        self, sender: str, to: str, msg: Message, delay: float = 0.0, priority: int = NORMAL
+    ) -> None:
+        raise LogitwinError("the driver of a RaySystem does not send; entities do")
+
+    def record(self, entity: str, kind: str, fields: dict[str, Any]) -> None:
+        raise LogitwinError("the driver of a RaySystem has no state to record")
+
+    # --- hosts ---------------------------------------------------------------------------
+    @property
+    def hosts(self) -> dict[str, Any]:
+        """Host key → Ray actor handle (for inspection and tests)."""
+        return dict(self._hosts)
+
+    def _host(self, key: str) -> Any:
+        h = self._hosts.get(key)
+        if h is None:
+            h = self._Host.options(name=None).remote(key, self.placement, self._lookahead)
+            self._hosts[key] = h
+            self._next[key] = math.inf
+        return h
+
+    def run(self, until: float | None = None) -> None:
+        """Advance every host to ``until`` (s) in windows of the lookahead."""
+        if until is None:
+            raise ValueError("a RaySystem runs to a given time; pass until")
+        if until < self._now:
+            raise ValueError(f"until={until} is before now={self._now}")
+        while True:
+            pending = list(self._next.values())
+            pending += [w[0] for q in self._inbox.values() for w in q]
+            pending += [r[0] for q in self._spawn_q.values() for r in q]
+            start = max(min(pending, default=math.inf), self._now)
+            if start >= until:
+                break
+            self._window(start, min(start + self._lookahead, until))
+        self._now = until
+        if self.journal is not None:
+            self.journal.flush()
+
+    def _window(self, start: float, end: float) -> None:
+        """Let every host with work deliver what is due in ``[start, end)``."""
+        import ray
+        from ray.exceptions import RayActorError
+
+        rows: list[Row] = []
+        log: dict[str, list[tuple[list[Wire], list[SpawnRec]]]] = {}
+        work = {k for k, t in self._next.items() if t < end}
+        work |= {k for k, q in self._inbox.items() if q}
+        work |= {k for k, q in self._spawn_q.items() if q}
+        # Round 1: every host with work before `end`. Further rounds of the same window:
+        # hosts given entities spawned elsewhere during it.
+        while work:
+            calls = {}
+            for k in sorted(work):
+                due: list[Wire] = []
+                later: list[Wire] = []
+                for w in self._inbox.pop(k, []):
+                    (due if w[0] < end else later).append(w)
+                if later:
+                    self._inbox[k] = later
+                spawns = self._spawn_q.pop(k, [])
+                for rec in spawns:
+                    self._spawn_log.setdefault(k, []).append((self.windows, rec))
+                if not due and not spawns and self._next.get(k, math.inf) >= end:
+                    continue
+                log.setdefault(k, []).append((due, spawns))
+                calls[k] = self._host(k).step.remote(due, spawns, end)
+            work = set()
+            for k, ref in calls.items():
+                try:
+                    out, spawns, host_rows, nxt, n = ray.get(ref)
+                except RayActorError:
+                    out, spawns, host_rows, nxt, n = self._recover(k, start, end, log[k])
+                self._next[k] = nxt
+                self.delivered += n
+                rows.extend(host_rows)
+                for w in out:
+                    self._inbox.setdefault(self.placement.host_of(w[4]), []).append(w)
+                for rec in spawns:
+                    if rec[3] in self._ids:
+                        raise LogitwinError(f"actor id {rec[3]!r} is already taken")
+                    self._ids.add(rec[3])
+                    self._spawn_q.setdefault(rec[1], []).append(rec)
+                    work.add(rec[1])
+        self.windows += 1
+        self._now = end
+        if self.journal is not None:
+            self._write(rows)
+
+    def _recover(
+        self,
+        key: str,
+        start: float,
+        end: float,
+        rounds: list[tuple[list[Wire], list[SpawnRec]]],
+    ) -> tuple[list[Wire], list[SpawnRec], list[Row], float, int]:
+        """Host ``key`` died during this window: Ray has restarted its process (empty);
+        rebuild its entities from the journal as of ``start``, redo this window's earlier
+        rounds (their outputs were already taken) and run the failed round again."""
+        import ray
+
+        if self.journal is None:
+            raise LogitwinError(f"host {key} died and there is no journal to rebuild it from")
+        self.recoveries += 1
+        host = self._hosts[key]
+        spawns = [rec for w, rec in self._spawn_log.get(key, []) if w < self.windows]
+        host_of = self.placement.host_of
+        messages = [
+            (r.time, r.sender, r.type, r.body, r.entity)
+            for r in self.journal.rows()
+            if r.kind == "message" and host_of(r.entity) == key
+        ]
+        ray.get(host.rebuild.remote(spawns, messages, start))
+        for due, sp in rounds[:-1]:
+            ray.get(host.step.remote(due, sp, end))
+        result: tuple[list[Wire], list[SpawnRec], list[Row], float, int] = ray.get(
+            host.step.remote(*rounds[-1], end)
+        )
+        return result
+
+    def _write(self, rows: list[Row]) -> None:
+        rows.sort(key=lambda r: r[1])  # stable: each entity's rows keep their order
+        j = self.journal
+        assert j is not None
+        for r in rows:
+            if r[0] == "m":
+                j.message(r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+            else:
+                j.state(r[1], r[2], r[3], r[4])
+
+    def shutdown(self) -> None:
+        """Stop the hosts (and the Ray instance if this system started it)."""
+        import ray
+
+        for h in self._hosts.values():
+            ray.kill(h)
+        self._hosts.clear()
+        if self._started_ray:
+            ray.shutdown()
+            self._started_ray = False
