@@ -113,3 +113,87 @@ def test_killed_host_is_rebuilt_from_the_journal(tmp_path: Path, ray_instance: N
     dist = project(journal.rows(), twin.horizon_s, sc.floor.cell_m)
     assert dist.kpis == local.kpis  # every accepted order is still there, in the same state
     assert _rows(journal) == _rows(lj)
+
+
+def test_live_mode_keeps_the_wall_clock_and_survives_a_killed_host(
+    tmp_path: Path, ray_instance: None
+) -> None:
+    """Live (realtime) mode on Ray: windows follow the wall clock, a host SIGKILLed mid-run
+    is rebuilt, and every order the twin accepted is still there with the same state."""
+    sc = load_scenario("tiny", ["horizon_h=0.1"])  # 360 s simulated at 60x: 6 s of wall
+    local, _, _ = _run(sc, tmp_path / "local.sqlite", None)
+    journal = Journal(tmp_path / "live.sqlite")
+    system = RaySystem(sc.seed, sc.runtime.lookahead_s, journal, "sharded:2", realtime=60.0)
+    twin = build_twin(sc, journal, lambda *_: system)
+    killed: list[int] = []
+
+    def killer() -> None:
+        while system.now < 120.0:
+            time.sleep(0.01)
+        host = system.hosts[sorted(system.hosts)[1]]
+        pid = ray.get(host.pid.remote())
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    t0 = time.monotonic()
+    system.run(until=twin.horizon_s)
+    wall = time.monotonic() - t0
+    thread.join(timeout=30)
+    assert killed and system.recoveries >= 1
+    assert twin.horizon_s / 60.0 - 0.5 <= wall <= twin.horizon_s / 60.0 + 5.0
+    assert system.lag_max_s < 60.0 * 3  # behind the wall clock by < 3 s, rebuild included
+    live = project(journal.rows(), twin.horizon_s, sc.floor.cell_m)
+    orders = {e for e, k in local.kinds.items() if k == "order"}
+    assert orders and {e for e, k in live.kinds.items() if k == "order"} == orders
+    assert {e: live.state[e] for e in orders} == {e: local.state[e] for e in orders}
+    assert live.kpis == local.kpis
+
+
+def test_live_orders_from_outside_survive_a_killed_host(tmp_path: Path, ray_instance: None) -> None:
+    """Orders accepted from outside while a live run goes on (another thread, as an API
+    would) are all there at the end, with the demand's own, though a host died."""
+    from logitwin.actors.messages import CutoffCheck
+    from logitwin.actors.order import Order
+
+    sc = load_scenario("tiny", ["horizon_h=0.1"])
+    journal = Journal(tmp_path / "live.sqlite")
+    system = RaySystem(sc.seed, sc.runtime.lookahead_s, journal, "sharded:2", realtime=60.0)
+    twin = build_twin(sc, journal, lambda *_: system)
+    accepted: list[str] = []
+    refused: list[str] = []
+    killed: list[int] = []
+
+    def outside() -> None:
+        for k in range(6):
+            time.sleep(0.5)
+            aid = f"order:wms-{k}"
+            system.spawn(Order, aid, skus=(3 + k, 40), cutoff=float("inf"), pack_s=30.0)
+            accepted.append(aid)
+            if k == 2:
+                host = system.hosts[sorted(system.hosts)[0]]
+                killed.append(ray.get(host.pid.remote()))
+                os.kill(killed[-1], signal.SIGKILL)
+        for bad in (
+            lambda: system.spawn(Order, "order:wms-0", skus=(1,), cutoff=1e9, pack_s=1.0),
+            lambda: system.spawn(Order, "order:wms-x", skus=(), cutoff=1e9, pack_s=1.0),
+            lambda: system.send("wms", "order:nobody", CutoffCheck()),
+        ):
+            try:
+                bad()
+            except LogitwinError as exc:
+                refused.append(str(exc))
+
+    thread = threading.Thread(target=outside, daemon=True)
+    thread.start()
+    system.run(until=twin.horizon_s)
+    thread.join(timeout=30)
+    assert killed and system.recoveries >= 1
+    assert len(refused) == 3 and "already taken" in refused[0] and "unknown actor" in refused[2]
+    proj = project(journal.rows(), twin.horizon_s, sc.floor.cell_m)
+    for aid in accepted:
+        assert proj.kinds.get(aid) == "order", aid
+        assert proj.state[aid]["status"] in ("released", "picked", "packed"), proj.state[aid]
+    demand_orders = proj.state["demand"]["created"]
+    assert proj.kpis["orders_created"] == demand_orders + len(accepted)

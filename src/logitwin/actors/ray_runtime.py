@@ -32,20 +32,24 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
+import time
 import zlib
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from logitwin.actors.codec import Message, decode, encode, encode_fields
 from logitwin.actors.journal import Journal
-from logitwin.actors.runtime import NORMAL, Actor
+from logitwin.actors.runtime import NORMAL, Actor, System
 from logitwin.errors import LogitwinError
 
 __all__ = ["HostEngine", "Placement", "RaySystem"]
 
 A = TypeVar("A", bound=Actor)
+
+_SOLO_WINDOW_S = 300.0  # window of a single host (sharded:1), simulated seconds
 
 # A message on the wire between hosts: (time, priority, sender, seq, receiver, encoded).
 Wire = tuple[float, int, str, int, str, bytes]
@@ -54,6 +58,9 @@ SpawnRec = tuple[float, str, type[Actor], str, tuple[Any, ...], dict[str, Any]]
 # A journal row: ("m", time, prio, sender, seq, receiver, type, fields) or
 # ("s", time, entity, kind, fields).
 Row = tuple[Any, ...]
+# What a host's step returns: outbox, spawns for elsewhere, journal rows, next event time,
+# messages delivered, ids started.
+StepResult = tuple[list[Wire], list[SpawnRec], list[Row], float, int, list[str]]
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,13 @@ class Placement:
         return "per_entity" if self.kind == "per_entity" else f"sharded:{self.hosts}"
 
 
+class _Probe:
+    """A stand-in system for checking an entity's arguments by constructing it once."""
+
+    now = 0.0
+    lookahead = 0.0
+
+
 class HostEngine:
     """The runtime of one host: its entities, their mailboxes and a heap of due messages.
 
@@ -109,6 +123,7 @@ class HostEngine:
         self._spawns: list[SpawnRec] = []
         self._rows: list[Row] = []
         self._replay_from: float | None = None  # set while rebuilding from the journal
+        self._started: list[str] = []  # ids started since the last step returned
         self.delivered = 0
 
     # --- System interface ----------------------------------------------------------------
@@ -164,6 +179,7 @@ class HostEngine:
             raise LogitwinError(f"actor id {aid!r} is already taken")
         actor = cls(self, aid, *args, **kw)
         self._actors[aid] = actor
+        self._started.append(aid)
         actor.on_start()
         return actor
 
@@ -194,12 +210,11 @@ class HostEngine:
         finally:
             self._replay_from = None
 
-    def step(
-        self, inbox: list[Wire], spawns: list[SpawnRec], until: float
-    ) -> tuple[list[Wire], list[SpawnRec], list[Row], float, int]:
+    def step(self, inbox: list[Wire], spawns: list[SpawnRec], until: float) -> StepResult:
         """Start ``spawns`` (each at its own time), take ``inbox``, deliver everything due
         before ``until``; return the outbox, spawns for other hosts, journal rows, the time
-        of the next local event (inf: none) and the messages delivered."""
+        of the next local event (inf: none), the messages delivered and the ids of the
+        entities started here."""
         for t, _, cls, aid, args, kw in spawns:
             self._now = t
             self._start(cls, aid, args, kw)
@@ -221,7 +236,8 @@ class HostEngine:
         out, self._out = self._out, []
         sp, self._spawns = self._spawns, []
         rows_out, self._rows = rows, []
-        return out, sp, rows_out, (heap[0][0] if heap else math.inf), n
+        started, self._started = self._started, []
+        return out, sp, rows_out, (heap[0][0] if heap else math.inf), n, started
 
 
 def _host_class() -> Any:
@@ -235,9 +251,7 @@ def _host_class() -> Any:
         def __init__(self, host: str, placement: Placement, lookahead: float) -> None:
             self.engine = HostEngine(host, placement, lookahead)
 
-        def step(
-            self, inbox: list[Wire], spawns: list[SpawnRec], until: float
-        ) -> tuple[list[Wire], list[SpawnRec], list[Row], float, int]:
+        def step(self, inbox: list[Wire], spawns: list[SpawnRec], until: float) -> StepResult:
             return self.engine.step(inbox, spawns, until)
 
         def rebuild(
@@ -267,6 +281,9 @@ class RaySystem:
         placement: ``sharded:N`` or ``per_entity`` (see the module docstring).
         address: Ray cluster to join; ``None`` uses the running Ray instance or starts a
             local one.
+        realtime: live mode: simulated seconds per wall-clock second (1.0: the wall
+            clock); each window starts when the wall clock reaches it. ``None``: as fast
+            as possible.
     """
 
     def __init__(
@@ -276,11 +293,17 @@ class RaySystem:
         journal: Journal | None = None,
         placement: str | Placement = "sharded:4",
         address: str | None = None,
+        realtime: float | None = None,
     ) -> None:
         import ray
 
         if lookahead <= 0:
             raise ValueError(f"lookahead must be > 0 s, got {lookahead}")
+        if realtime is not None and realtime <= 0:
+            raise ValueError(f"realtime factor must be > 0, got {realtime}")
+        self.realtime = realtime
+        self.lag_max_s = 0.0  # live mode: latest a window started after its wall time
+        self._wall0: tuple[float, float] | None = None
         self.placement = (
             placement if isinstance(placement, Placement) else Placement.parse(placement)
         )
@@ -301,6 +324,12 @@ class RaySystem:
         self._spawn_q: dict[str, list[SpawnRec]] = {}
         self._next: dict[str, float] = {}
         self._ids: set[str] = set()
+        # Input from outside (other threads): queued under the lock, taken between windows.
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._external: list[tuple[str, Any]] = []
+        self._ext_seq: dict[str, int] = {}
+        self._frontier = 0.0  # end of the window in progress (or the clock)
         self._spawn_log: dict[str, list[tuple[int, SpawnRec]]] = {}
         self.delivered = 0
         self.windows = 0
@@ -321,18 +350,67 @@ class RaySystem:
         return np.random.default_rng(self._seeds.spawn(1)[0])
 
     def spawn(self, cls: type[A], aid: str, *args: Any, **kwargs: Any) -> None:
-        """Queue entity ``cls(host system, aid, *args, **kwargs)`` for its host; it starts
-        (``on_start``) when the clock next advances, at the current time."""
-        if aid in self._ids:
-            raise LogitwinError(f"actor id {aid!r} is already taken")
-        self._ids.add(aid)
+        """Queue entity ``cls(host system, aid, *args, **kwargs)`` for its host.
+
+        It starts (``on_start``) when the clock next advances: at the current time while
+        the twin is being built, and, while a live run goes on (call it from any thread),
+        at the wall clock's simulated time. The arguments are checked here by making the
+        entity once (no ``on_start``): bad input is a :class:`LogitwinError` to the
+        caller, not a crash of its host. Accepted entities are journalled and survive a
+        host's death.
+        """
         host = self.placement.host_of(aid)
-        self._spawn_q.setdefault(host, []).append((self._now, host, cls, aid, args, kwargs))
+        try:
+            cls(cast(System, _Probe()), aid, *args, **kwargs)
+        except (TypeError, ValueError) as exc:
+            raise LogitwinError(f"cannot spawn {cls.__name__} {aid!r}: {exc}") from None
+        with self._lock:
+            if aid in self._ids:
+                raise LogitwinError(f"actor id {aid!r} is already taken")
+            self._ids.add(aid)
+            self._external.append(("spawn", (self._stamp(), host, cls, aid, args, kwargs)))
+        self._wake.set()
 
     def send(
         self, sender: str, to: str, msg: Message, delay: float = 0.0, priority: int = NORMAL
     ) -> None:
-        raise LogitwinError("the driver of a RaySystem does not send; entities do")
+        """Send ``msg`` into the twin from outside it (an operator, a bridge, an API).
+
+        Thread-safe. It is delivered at the current time plus ``delay`` (at least the
+        lookahead), in the wall clock's time during a live run. An unknown receiver or a
+        malformed message is a :class:`LogitwinError` to the caller; an accepted message
+        is journalled when delivered and survives a host's death.
+        """
+        if delay < 0:
+            raise LogitwinError(f"negative delay {delay}; a message cannot arrive in the past")
+        data = encode(msg)
+        decode(data)  # the receiving host will decode it: fail here, not there
+        with self._lock:
+            if to not in self._ids:
+                raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
+            seq = self._ext_seq.get(sender, 0) + 1
+            self._ext_seq[sender] = seq
+            t = self._stamp() + max(delay, self._lookahead)
+            self._external.append(("msg", (t, priority, sender, seq, to, data)))
+        self._wake.set()
+
+    def _stamp(self) -> float:
+        """The time of something arriving from outside now (call with the lock held)."""
+        t = self._frontier
+        if self.realtime is not None and self._wall0 is not None:
+            w0, s0 = self._wall0
+            t = max(t, s0 + (time.monotonic() - w0) * self.realtime)
+        return t
+
+    def _take_external(self) -> None:
+        with self._lock:
+            items, self._external = self._external, []
+            self._wake.clear()
+        for kind, item in items:
+            if kind == "spawn":
+                self._spawn_q.setdefault(item[1], []).append(item)
+            else:
+                self._inbox.setdefault(self.placement.host_of(item[4]), []).append(item)
 
     def record(self, entity: str, kind: str, fields: dict[str, Any]) -> None:
         raise LogitwinError("the driver of a RaySystem has no state to record")
@@ -357,17 +435,51 @@ class RaySystem:
             raise ValueError("a RaySystem runs to a given time; pass until")
         if until < self._now:
             raise ValueError(f"until={until} is before now={self._now}")
+        if self.realtime is not None and self._wall0 is None:
+            self._wall0 = (time.monotonic(), self._now)
         while True:
+            self._take_external()
             pending = list(self._next.values())
             pending += [w[0] for q in self._inbox.values() for w in q]
             pending += [r[0] for q in self._spawn_q.values() for r in q]
             start = max(min(pending, default=math.inf), self._now)
             if start >= until:
-                break
-            self._window(start, min(start + self._lookahead, until))
+                # Live: the clock reaches `until` when the wall clock does, unless
+                # something arrives from outside first.
+                if self.realtime is None or self._pace(until):
+                    break
+                continue
+            if self.realtime is not None:
+                if not self._pace(start):
+                    continue  # woken by outside input: it may come first
+                end = min(start + self._lookahead, until)
+            elif self.placement.kind == "sharded" and self.placement.hosts == 1:
+                # One host: nothing can arrive from elsewhere; long windows, bounded so
+                # that one window's journal rows stay small.
+                end = min(start + _SOLO_WINDOW_S, until)
+            else:
+                end = min(start + self._lookahead, until)
+            with self._lock:
+                self._frontier = end
+            self._window(start, end)
         self._now = until
+        with self._lock:
+            self._frontier = until
         if self.journal is not None:
             self.journal.flush()
+
+    def _pace(self, t: float) -> bool:
+        """Live mode: wait until the wall clock reaches simulated time ``t``; False when
+        woken earlier by input from outside."""
+        factor = self.realtime
+        assert factor is not None and self._wall0 is not None
+        w0, s0 = self._wall0
+        due = w0 + (t - s0) / factor
+        late = time.monotonic() - due
+        if late < 0:
+            return not self._wake.wait(-late)
+        self.lag_max_s = max(self.lag_max_s, late * factor)
+        return True
 
     def _window(self, start: float, end: float) -> None:
         """Let every host with work deliver what is due in ``[start, end)``."""
@@ -400,18 +512,17 @@ class RaySystem:
             work = set()
             for k, ref in calls.items():
                 try:
-                    out, spawns, host_rows, nxt, n = ray.get(ref)
+                    out, spawns, host_rows, nxt, n, started = ray.get(ref)
                 except RayActorError:
-                    out, spawns, host_rows, nxt, n = self._recover(k, start, end, log[k])
+                    out, spawns, host_rows, nxt, n, started = self._recover(k, start, end, log[k])
+                with self._lock:
+                    self._ids.update(started)
                 self._next[k] = nxt
                 self.delivered += n
                 rows.extend(host_rows)
                 for w in out:
                     self._inbox.setdefault(self.placement.host_of(w[4]), []).append(w)
                 for rec in spawns:
-                    if rec[3] in self._ids:
-                        raise LogitwinError(f"actor id {rec[3]!r} is already taken")
-                    self._ids.add(rec[3])
                     self._spawn_q.setdefault(rec[1], []).append(rec)
                     work.add(rec[1])
         self.windows += 1
@@ -425,7 +536,7 @@ class RaySystem:
         start: float,
         end: float,
         rounds: list[tuple[list[Wire], list[SpawnRec]]],
-    ) -> tuple[list[Wire], list[SpawnRec], list[Row], float, int]:
+    ) -> StepResult:
         """Host ``key`` died during this window: Ray has restarted its process (empty);
         rebuild its entities from the journal as of ``start``, redo this window's earlier
         rounds (their outputs were already taken) and run the failed round again."""
@@ -445,9 +556,7 @@ class RaySystem:
         ray.get(host.rebuild.remote(spawns, messages, start))
         for due, sp in rounds[:-1]:
             ray.get(host.step.remote(due, sp, end))
-        result: tuple[list[Wire], list[SpawnRec], list[Row], float, int] = ray.get(
-            host.step.remote(*rounds[-1], end)
-        )
+        result: StepResult = ray.get(host.step.remote(*rounds[-1], end))
         return result
 
     def _write(self, rows: list[Row]) -> None:

@@ -67,9 +67,12 @@ def project(
     state, kinds = p.state, p.kinds
     # Time spent per robot status and station busy time, integrated as rows arrive.
     robot_status: dict[str, tuple[str, float]] = {}
-    status_time: dict[str, float] = defaultdict(float)
+    # Durations are summed with math.fsum at the end: exactly rounded, so the totals do
+    # not depend on how rows of different entities interleave at one instant (a Ray run
+    # writes them in another order than a local one).
+    status_spans: dict[str, list[float]] = defaultdict(list)
     station_busy: dict[str, float | None] = {}
-    busy_time = 0.0
+    busy_spans: list[float] = []
     counts: Counter[str] = Counter()  # integer counters
     robots_in: Counter[str] = Counter()
     step_s = 1.0
@@ -107,7 +110,7 @@ def project(
         if kind == "robot" and "status" in body:
             prev = robot_status.get(ent)
             if prev is not None:
-                status_time[prev[0]] += t - prev[1]
+                status_spans[prev[0]].append(t - prev[1])
                 robots_in[_group(prev[0])] -= 1
             robot_status[ent] = (body["status"], t)
             robots_in[_group(body["status"])] += 1
@@ -123,7 +126,7 @@ def project(
         elif kind == "station" and "busy" in body:
             since = station_busy.get(ent)
             if since is not None:
-                busy_time += t - since
+                busy_spans.append(t - since)
             station_busy[ent] = t if body["busy"] else None
         elif kind == "release":
             counts["backlog"] = body["backlog"]
@@ -144,12 +147,15 @@ def project(
         snapshot(minute)
         minute += 60.0
     for status, since in robot_status.values():
-        status_time[status] += horizon_s - since
+        status_spans[status].append(horizon_s - since)
     for since in station_busy.values():
         if since is not None:
-            busy_time += horizon_s - since
+            busy_spans.append(horizon_s - since)
     if keep_paths:
         p.paths = np.asarray(paths, dtype=np.int64) if paths else np.zeros((0, 0), np.int64)
+    status_time: dict[str, float] = defaultdict(float)
+    status_time.update({k: math.fsum(v) for k, v in status_spans.items()})
+    busy_time = math.fsum(busy_spans)
     p.kpis = _kpis(p, horizon_s, step_s, cell_m, status_time, busy_time, len(station_busy))
     return p
 
@@ -184,9 +190,9 @@ def _kpis(
     travel = sum(r.get("travel", 0) for r in robots)
     waited = sum(r.get("waited", 0) for r in robots)
     robot_time = max(1e-9, len(robots) * horizon_s)
-    moving = min(travel * step_s, sum(t for s, t in status_time.items() if s != "idle"))
-    working = sum(t for s, t in status_time.items() if s != "idle" and s not in _CHARGING)
-    charging = sum(status_time[s] for s in _CHARGING)
+    moving = min(travel * step_s, math.fsum(t for s, t in status_time.items() if s != "idle"))
+    working = math.fsum(t for s, t in status_time.items() if s != "idle" and s not in _CHARGING)
+    charging = math.fsum(status_time[s] for s in _CHARGING)
     return {
         "horizon_h": round(hours, 4),
         "orders_created": len(orders),
