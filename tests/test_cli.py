@@ -117,3 +117,27 @@ def test_mapf_run_and_validate_from_the_command_line(tmp_path):
     assert bad.returncode == 1 and "unallowed move" in bad.stdout
     missing = _cli("mapf", "run", str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "nope.json" in missing.stderr
+
+
+def test_run_on_ray_gives_the_local_kpis(tmp_path):
+    local = _cli("run", "tiny", "--json", "--out", str(tmp_path / "local"))
+    on_ray = _cli(
+        "run", "tiny", "--json", "--runtime", "ray", "--placement", "sharded:3",
+        "--out", str(tmp_path / "ray"),
+    )  # fmt: skip
+    assert local.returncode == 0 and on_ray.returncode == 0, on_ray.stderr
+    assert json.loads(on_ray.stdout) == json.loads(local.stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--runtime", "spark"], "expected local, ray or ray:ADDRESS"),
+        (["--runtime", "ray", "--placement", "sharded:0"], "sharded:N needs a host count"),
+        (["--runtime", "ray", "--placement", "per_robot"], "expected sharded:N or per_entity"),
+    ],
+)
+def test_run_bad_runtime_or_placement_exits_2(tmp_path, args, needle):
+    p = _cli("run", "tiny", "--out", str(tmp_path / "r"), *args)
+    assert p.returncode == 2
+    assert needle in p.stderr
