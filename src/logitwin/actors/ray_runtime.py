@@ -436,6 +436,11 @@ class RaySystem:
         if until < self._now:
             raise ValueError(f"until={until} is before now={self._now}")
         if self.realtime is not None and self._wall0 is None:
+            # Start the hosts known so far before the wall clock starts counting.
+            import ray
+
+            self._take_external()
+            ray.get([self._host(k).pid.remote() for k in list(self._spawn_q)])
             self._wall0 = (time.monotonic(), self._now)
         while True:
             self._take_external()
