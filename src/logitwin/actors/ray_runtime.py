@@ -8,7 +8,7 @@ Placement:
 
 ``sharded:N``
     ``N`` hosts; an entity goes to host ``crc32(id) % N``. The default: a Ray actor is a
-    process (about 100 MB, a third of a second to start on a 2-core machine).
+    process (about 100 MB, 0.3 s to start on our 2-core machine).
 ``per_entity``
     every entity (truck, robot, dock, order, controller) on a host of its own; for small
     live fleets where isolating each entity matters more than memory.
