@@ -76,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    cmp = sub.add_parser(
+        "compare", help="differences between sweep cells or runs, with CIs, and an HTML report"
+    )
+    cmp.add_argument("results", nargs="+", type=Path, help="sweep folders or run folders")
+    cmp.add_argument(
+        "--html", type=Path, help="report file (default: compare.html in the first folder)"
+    )
+
     sub.add_parser("scenarios", help="list the built-in scenarios")
 
     val = sub.add_parser("validate", help="check a scenario file without running it")
@@ -115,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, console)
         if args.command == "sweep":
             return _sweep(args, console)
+        if args.command == "compare":
+            return _compare(args, console)
         if args.command == "replay":
             return _replay(args, console)
         if args.command == "mapf":
@@ -236,6 +246,45 @@ def _sweep(args: argparse.Namespace, console: Console) -> int:
         f"{len(jobs)} runs in {result.wall_s:.1f} s on {result.workers} workers; "
         f"results in [bold]{result.out_dir}[/] (runs.csv, summary.csv, runs/)"
     )
+    return 0
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    import math
+
+    from rich.table import Table
+
+    from logitwin.experiments.compare import HEADLINE, differences, load_arms
+    from logitwin.experiments.report_html import write_report
+
+    arms = load_arms(list(args.results))
+    diffs = differences(arms)
+    labels = {k: label for k, label, _ in HEADLINE}
+    better = {k: up for k, _, up in HEADLINE}
+    table = Table(title=f"against the baseline: 1. {arms[0].label} ({len(arms[0].kpis)} runs)")
+    for col in ("arm", "KPI", "baseline", "arm value", "difference [95% CI]", "verdict"):
+        table.add_column(col)
+    for d in diffs:
+        if d.significant:
+            good = (d.diff > 0) == better[d.kpi]
+            verdict = "[green]better[/]" if good else "[red]worse[/]"
+        elif math.isfinite(d.ci_low):
+            verdict = "not significant"
+        else:
+            verdict = "too few runs"
+        table.add_row(
+            d.arm,
+            labels[d.kpi],
+            f"{d.baseline:.4g}",
+            f"{d.value:.4g}",
+            f"{d.diff:+.4g} [{d.ci_low:+.3g}, {d.ci_high:+.3g}]",
+            verdict,
+        )
+    console.print(table)
+    out = args.html or args.results[0] / "compare.html"
+    title = "logitwin comparison: " + ", ".join(str(p) for p in args.results)
+    write_report(arms, diffs, out, title)
+    console.print(f"report: [bold]{out}[/] (one self-contained HTML file)")
     return 0
 
 
