@@ -84,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
         "--html", type=Path, help="report file (default: compare.html in the first folder)"
     )
 
+    an = sub.add_parser("animate", help="render a run's floor from its journal as a GIF")
+    an.add_argument("run", type=Path, help="a run folder (or its journal.sqlite)")
+    an.add_argument("--out", type=Path, help="GIF file (default: RUN/floor.gif)")
+    an.add_argument(
+        "--from-min", type=float, help="start (simulated minutes; default 60, or 0 if short)"
+    )
+    an.add_argument("--minutes", type=float, default=10.0, help="span shown (default 10)")
+    an.add_argument("--every", type=float, default=2.0, help="simulated seconds per frame")
+    an.add_argument("--fps", type=int, default=12, help="frames per second of the GIF")
+
     sub.add_parser("scenarios", help="list the built-in scenarios")
 
     val = sub.add_parser("validate", help="check a scenario file without running it")
@@ -125,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args, console)
         if args.command == "compare":
             return _compare(args, console)
+        if args.command == "animate":
+            return _animate(args, console)
         if args.command == "replay":
             return _replay(args, console)
         if args.command == "mapf":
@@ -285,6 +297,15 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     title = "logitwin comparison: " + ", ".join(str(p) for p in args.results)
     write_report(arms, diffs, out, title)
     console.print(f"report: [bold]{out}[/] (one self-contained HTML file)")
+    return 0
+
+
+def _animate(args: argparse.Namespace, console: Console) -> int:
+    from logitwin.experiments.animate import render_gif
+
+    out = args.out or (args.run if args.run.is_dir() else args.run.parent) / "floor.gif"
+    path, n = render_gif(args.run, out, args.from_min, args.minutes, args.every, args.fps)
+    console.print(f"{n} frames ({args.every:g} s each) in [bold]{path}[/]")
     return 0
 
 
