@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -94,6 +95,24 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("--every", type=float, default=2.0, help="simulated seconds per frame")
     an.add_argument("--fps", type=int, default=12, help="frames per second of the GIF")
 
+    opt = sub.add_parser(
+        "optimize", help="smallest value of an integer field that meets a service target"
+    )
+    opt.add_argument("scenario", help="built-in scenario name or path to a YAML file")
+    opt.add_argument("--minimize", required=True, metavar="PATH", help="e.g. fleet.robots")
+    opt.add_argument(
+        "--subject-to", required=True, metavar="'KPI OP VALUE'", help='e.g. "on_time >= 0.99"'
+    )
+    opt.add_argument("--reps", type=int, default=5, help="replications per value (default 5)")
+    opt.add_argument("--range", metavar="LO:HI", help="values to search (default 1:4x current)")
+    opt.add_argument("--seed", type=int, help="seed of replication 0 (rep r uses seed + r)")
+    opt.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    opt.add_argument("--out", type=Path, help="evidence folder (default: runs/optimize-...)")
+    owhere = opt.add_mutually_exclusive_group()
+    owhere.add_argument("--workers", type=int, help="local Ray instance with N CPUs")
+    owhere.add_argument("--runtime", default=None, metavar="ray[:ADDRESS]")
+    opt.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
     sub.add_parser("scenarios", help="list the built-in scenarios")
 
     val = sub.add_parser("validate", help="check a scenario file without running it")
@@ -137,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args, console)
         if args.command == "animate":
             return _animate(args, console)
+        if args.command == "optimize":
+            return _optimize(args, console)
         if args.command == "replay":
             return _replay(args, console)
         if args.command == "mapf":
@@ -297,6 +318,64 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     title = "logitwin comparison: " + ", ".join(str(p) for p in args.results)
     write_report(arms, diffs, out, title)
     console.print(f"report: [bold]{out}[/] (one self-contained HTML file)")
+    return 0
+
+
+def _optimize(args: argparse.Namespace, console: Console) -> int:
+    from logitwin.experiments.optimize import minimize, parse_constraint
+    from logitwin.scenarios.loader import load_scenario
+
+    constraint = parse_constraint(args.subject_to)
+    if args.reps < 1:
+        raise LogitwinError(f"--reps must be >= 1, got {args.reps}")
+    if args.workers is not None and args.workers < 1:
+        raise LogitwinError(f"--workers must be >= 1, got {args.workers}")
+    lo, hi = 1, None
+    if args.range:
+        try:
+            a, b = args.range.split(":")
+            lo, hi = int(a), int(b)
+        except ValueError:
+            raise LogitwinError(f"--range {args.range!r}: expected LO:HI, e.g. 20:80") from None
+    overrides = list(args.overrides)
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    address = _runtime_address(args.runtime)
+    base = load_scenario(args.scenario, overrides)
+    out = args.out or Path("runs") / f"optimize-{base.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+    def show(e: Any) -> None:
+        mark = "[green]meets[/]" if e.feasible else "[red]misses[/]"
+        console.print(
+            f"{args.minimize}={e.value}: {constraint.kpi} {e.mean:.4g} ± {e.ci95:.2g} "
+            f"over {e.n} runs: {mark} {constraint}"
+        )
+
+    best, history = minimize(
+        base.model_dump(mode="json"),
+        args.minimize,
+        constraint,
+        args.reps,
+        out,
+        lo,
+        hi,
+        address,
+        args.workers,
+        progress=not args.no_progress,
+        on_eval=show,
+    )
+    runs = sum(e.n for e in history)
+    if best is None:
+        console.print(
+            f"[red]no value up to {history[-1].value} meets {constraint}[/] "
+            f"({runs} runs; evidence in {out})"
+        )
+        return 1
+    console.print(
+        f"smallest {args.minimize} meeting {constraint}: [bold]{best.value}[/] "
+        f"({constraint.kpi} {best.mean:.4g} ± {best.ci95:.2g}); {len(history)} values, "
+        f"{runs} runs; evidence in [bold]{out}[/] (evaluations.csv, optimize.json, runs)"
+    )
     return 0
 
 
