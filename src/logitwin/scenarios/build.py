@@ -25,6 +25,7 @@ from logitwin.errors import ScenarioError
 from logitwin.robots.model import LinearBattery, step_duration
 from logitwin.scenarios.schema import Scenario
 from logitwin.sim.demand import Demand, DemandParams, zipf_weights
+from logitwin.sim.orders_csv import OrderFeed, load_orders_csv
 from logitwin.site import DistanceOracle, LayoutParams, Site, generate_layout
 
 __all__ = ["Twin", "build_twin", "truck_schedule"]
@@ -125,13 +126,20 @@ def build_twin(
     if n_pods >= len(storage):
         raise ScenarioError("inventory.fill leaves no free storage cell for returning pods")
     pod_cells = [storage[int(i)] for i in layout_rng.choice(len(storage), n_pods, replace=False)]
-    popularity = zipf_weights(sc.inventory.skus, sc.demand.zipf_s)
+    horizon_s = sc.horizon_h * 3600.0
+    orders = None
+    if sc.demand.orders_csv is not None:
+        orders = load_orders_csv(sc.demand.orders_csv, horizon_s, sc.inventory.skus)
+        # The file's own SKU mix (SKU ids are its popularity ranks) places the pods.
+        counts = np.bincount([k for o in orders for k in o.skus], minlength=sc.inventory.skus)
+        popularity = counts / counts.sum()
+    else:
+        popularity = zipf_weights(sc.inventory.skus, sc.demand.zipf_s)
     sku_pods = spread_skus(popularity.tolist(), n_pods, sc.inventory.max_pod_share, layout_rng)
 
     stations = tuple(f"station:{s.id}" for s in site.stations)
     docks = [f"dock:{d.id}" for d in site.docks]
     trucks = truck_schedule(sc, docks)
-    horizon_s = sc.horizon_h * 3600.0
 
     system.spawn(
         TrafficController,
@@ -207,5 +215,18 @@ def build_twin(
         pack_s=dem.pack_s,
         stop_s=min(horizon_s, (dem.stop_h or math.inf) * 3600.0),
     )
-    system.spawn(Demand, "demand", params=params, cutoffs=[t[3] for t in trucks], rng=system.rng())
+    demand_rng = system.rng()  # drawn either way: the other streams stay the same
+    if orders is not None:
+        system.spawn(
+            OrderFeed,
+            "demand",
+            orders=orders,
+            cutoffs=[t[3] for t in trucks],
+            min_lead_s=dem.min_lead_s,
+            pack_s=dem.pack_s,
+        )
+    else:
+        system.spawn(
+            Demand, "demand", params=params, cutoffs=[t[3] for t in trucks], rng=demand_rng
+        )
     return Twin(scenario=sc, site=site, system=system, step_s=step_s, horizon_s=horizon_s)

@@ -117,6 +117,12 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) 
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if isinstance(data, dict):
+        demand = data.get("demand")
+        if isinstance(demand, dict) and isinstance(demand.get("orders_csv"), str):
+            csv_path = Path(demand["orders_csv"]).expanduser()
+            if not csv_path.is_absolute():  # relative to the scenario file
+                demand["orders_csv"] = str((path.parent / csv_path).resolve())
     if overrides:
         if not isinstance(data, dict):
             raise ScenarioError(f"{path}: a scenario is a mapping of fields")

@@ -22,6 +22,7 @@ from logitwin.scenarios.build import Twin, build_twin
 from logitwin.scenarios.kpis import Projection, project
 from logitwin.scenarios.loader import parse_scenario
 from logitwin.scenarios.schema import Scenario
+from logitwin.sim.orders_csv import load_orders_csv
 
 __all__ = ["RunResult", "check_paths", "replay", "run_scenario"]
 
@@ -81,6 +82,11 @@ def run_scenario(
         placement: with Ray, ``sharded:N`` or ``per_entity``.
     """
     make = _runtime_factory(runtime, placement)
+    if scenario.demand.orders_csv is not None:
+        # A bad order file stops the run before anything is written.
+        load_orders_csv(
+            scenario.demand.orders_csv, scenario.horizon_h * 3600.0, scenario.inventory.skus
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if (out / JOURNAL).exists():

@@ -104,6 +104,11 @@ class DemandSpec(_Strict):
     min_lead_s: NonNeg = Field(3600.0, description="promise the first truck cutoff this far ahead")
     pack_s: NonNeg = 90.0
     stop_h: Pos | None = Field(None, description="no arrivals after this hour (default: horizon)")
+    orders_csv: str | None = Field(
+        None,
+        description="replay orders from this CSV of order history instead of generating "
+        "them (see README); a relative path is taken from the scenario file's folder",
+    )
 
 
 class InventorySpec(_Strict):
