@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from logitwin.actors.messages import (
+    Available,
     ChargeAt,
     Charged,
+    ChargerOut,
     PickLines,
     PodTask,
     ReturnPod,
+    StationState,
     StoreAt,
     TaskDone,
+    Unavailable,
 )
 from logitwin.actors.runtime import Actor, System, handles
 from logitwin.control.allocation import RobotAllocator
@@ -79,6 +83,11 @@ class Allocator(Actor):
         self._policy = allocator
         self._slotting = slotting
         self._task_seq = 0
+        self._start_cell = dict(self.idle)
+        self._away: dict[int, int] = {}  # broken robots taken out of the idle pool
+        self.chargers_out: set[int] = set()
+        self.chargers_in_use: set[int] = set()
+        self._limit_open = dict(station_limit)  # limits to restore when a station reopens
 
     def on_start(self) -> None:
         self.set(idle_robots=len(self.idle), pending_lines=0, dispatched=0)
@@ -179,12 +188,50 @@ class Allocator(Actor):
         d = self._dist_from(cell)
         charger = min(self.free_chargers, key=lambda c: (d[c], c))
         self.free_chargers.discard(charger)
+        self.chargers_in_use.add(charger)
         self.send(self.robot_ids[robot], ChargeAt(charger))
 
     @handles(Charged)
     def _charged(self, msg: Charged, sender: str) -> None:
-        self.free_chargers.add(msg.cell)
+        self.chargers_in_use.discard(msg.cell)
+        if msg.cell not in self.chargers_out:
+            self.free_chargers.add(msg.cell)
         self.idle[self._index[sender]] = msg.cell
         if self.charge_queue:
             self._to_charger(*self.charge_queue.pop(0))
+        self._dispatch()
+
+    # --- disruptions -------------------------------------------------------------------
+    @handles(Unavailable)
+    def _unavailable(self, msg: Unavailable, sender: str) -> None:
+        robot = self._index[sender]
+        if robot in self.idle:
+            self._away[robot] = self.idle.pop(robot)
+            self.set(idle_robots=len(self.idle))
+
+    @handles(Available)
+    def _available(self, msg: Available, sender: str) -> None:
+        robot = self._index[sender]
+        cell = self._away.pop(robot, self._start_cell[robot])
+        self.idle[robot] = msg.cell if msg.cell >= 0 else cell
+        self.set(idle_robots=len(self.idle))
+        self._dispatch()
+
+    @handles(ChargerOut)
+    def _charger_out(self, msg: ChargerOut, sender: str) -> None:
+        if msg.out:
+            self.chargers_out.add(msg.cell)
+            self.free_chargers.discard(msg.cell)
+        else:
+            self.chargers_out.discard(msg.cell)
+            if msg.cell not in self.chargers_in_use:
+                self.free_chargers.add(msg.cell)
+                while self.charge_queue and self.free_chargers:
+                    self._to_charger(*self.charge_queue.pop(0))
+        self.set(chargers_down=len(self.chargers_out))
+
+    @handles(StationState)
+    def _station(self, msg: StationState, sender: str) -> None:
+        # A closed station gets no pods; a slower one keeps its robot limit.
+        self.limit[msg.station] = 0 if msg.factor == 0 else self._limit_open[msg.station]
         self._dispatch()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from logitwin.actors.messages import (
+    Bumped,
     Depart,
+    DockDoor,
     Loaded,
     Shipped,
     Stage,
@@ -23,17 +25,24 @@ class Dock(Actor):
     def on_start(self) -> None:
         self.truck: str | None = None
         self.departed = 0
+        self.overlaps = 0
         self.set(truck=None, departed=0)
 
     @handles(TruckAtDock)
     def _arrive(self, msg: TruckAtDock, sender: str) -> None:
-        if self.truck is not None:
-            raise ValueError(f"{self.id}: {msg.truck} arrived while {self.truck} is at the door")
-        self.set(truck=msg.truck)
+        # A late truck may still stand at the door when the next one comes: it loads
+        # beside it (in the yard), so both are recorded.
+        if self.truck is not None and self.truck != msg.truck:
+            self.set(truck=msg.truck, overlaps=self.overlaps + 1)
+        else:
+            self.set(truck=msg.truck)
 
     @handles(Depart)
     def _depart(self, msg: Depart, sender: str) -> None:
-        self.set(truck=None, departed=self.departed + 1)
+        changes: dict[str, object] = {"departed": self.departed + 1}
+        if self.truck == msg.truck:
+            changes["truck"] = None
+        self.set(**changes)
 
 
 class Truck(Actor):
@@ -60,8 +69,12 @@ class Truck(Actor):
         cutoff: float,
         depart: float,
         capacity: int,
+        delay: float = 0.0,
     ) -> None:
         super().__init__(system, aid)
+        if delay < 0:
+            raise ValueError(f"{aid}: delay must be >= 0 s, got {delay}")
+        arrive, cutoff, depart = arrive + delay, cutoff + delay, depart + delay
         if not arrive <= cutoff <= depart:
             raise ValueError(
                 f"{aid}: need arrive <= cutoff <= depart, got {arrive}, {cutoff}, {depart}"
@@ -71,12 +84,16 @@ class Truck(Actor):
         self.dock = dock
         self.arrive, self.cutoff, self.depart = arrive, cutoff, depart
         self.capacity = capacity
+        self.delay = delay
+        self.door_open = True
         self.status = "scheduled"
         self._staged: list[str] = []
         self._loaded: list[str] = []
 
     def on_start(self) -> None:
-        self.set(status="scheduled", dock=self.dock, cutoff=self.cutoff, loaded=0)
+        self.set(
+            status="scheduled", dock=self.dock, cutoff=self.cutoff, loaded=0, delay_s=self.delay
+        )
         now = self.now
         self.timer(max(0.0, self.arrive - now), TruckAtDock(self.id))
         self.timer(max(0.0, self.cutoff - now), TruckCutoff())
@@ -92,7 +109,7 @@ class Truck(Actor):
             raise ValueError(f"{self.id}: {msg.order} staged after cutoff")
         if len(self._staged) + len(self._loaded) >= self.capacity:
             raise ValueError(f"{self.id}: {msg.order} staged beyond capacity {self.capacity}")
-        if self.status == "at_dock":
+        if self.status == "at_dock" and self.door_open:
             self._load(msg.order)
             self.set(loaded=len(self._loaded))
         else:
@@ -100,15 +117,29 @@ class Truck(Actor):
 
     @handles(TruckAtDock)
     def _at_dock(self, msg: TruckAtDock, sender: str) -> None:
+        if not self.door_open:
+            self.set(status="door_closed")  # waits in the yard
+            return
         self.send(self.dock, TruckAtDock(self.id))
         for order in self._staged:
             self._load(order)
         self._staged.clear()
         self.set(status="at_dock", loaded=len(self._loaded))
 
+    @handles(DockDoor)
+    def _door(self, msg: DockDoor, sender: str) -> None:
+        self.door_open = msg.open
+        if msg.open and self.status == "door_closed":
+            self._at_dock(TruckAtDock(self.id), self.id)
+
     @handles(TruckCutoff)
     def _cutoff(self, msg: TruckCutoff, sender: str) -> None:
-        self.set(status="closed")
+        # Orders staged for a truck whose door never opened in time go on a later one.
+        for order in self._staged:
+            self.send(order, Bumped(self.id))
+        bumped = len(self._staged)
+        self._staged.clear()
+        self.set(status="closed", **({"bumped": bumped} if bumped else {}))
 
     @handles(Depart)
     def _depart(self, msg: Depart, sender: str) -> None:

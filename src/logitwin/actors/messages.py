@@ -7,10 +7,17 @@ from logitwin.actors.codec import Message, message
 __all__ = [
     "Arrived",
     "AtPick",
+    "Available",
+    "Breakdown",
+    "Bumped",
     "ChargeAt",
     "Charged",
+    "ChargerOut",
     "CutoffCheck",
     "Depart",
+    "DisruptionDue",
+    "DockDoor",
+    "Freeze",
     "Goto",
     "Join",
     "LinePicked",
@@ -23,18 +30,22 @@ __all__ = [
     "PickLines",
     "PodTask",
     "Released",
+    "Repaired",
     "ReturnPod",
+    "RobotFails",
     "Ship",
     "Shipped",
     "Slot",
     "Stage",
     "Staged",
+    "StationState",
     "StoreAt",
     "TaskDone",
     "Tick",
     "TimerDone",
     "TruckAtDock",
     "TruckCutoff",
+    "Unavailable",
 ]
 
 
@@ -269,3 +280,80 @@ class Charged(Message):
     """Robot → allocator: charging finished at ``cell``; idle again."""
 
     cell: int
+
+
+# --- disruptions ------------------------------------------------------------------------
+@message
+class Breakdown(Message):
+    """Disruptions → robot: it fails now and is repaired after ``repair_s`` seconds."""
+
+    repair_s: float
+
+
+@message
+class Repaired(Message):
+    """Robot's own timer: its repair is done."""
+
+
+@message
+class Freeze(Message):
+    """Robot → traffic: hold me where I stand (``on``), or let me move again."""
+
+    on: bool
+
+
+@message
+class Unavailable(Message):
+    """Robot → allocator: broken; give me no task."""
+
+
+@message
+class Available(Message):
+    """Robot → allocator: repaired and idle at ``cell``."""
+
+    cell: int
+
+
+@message
+class ChargerOut(Message):
+    """Disruptions → allocator: the charger on ``cell`` is out of order (``out``) or back."""
+
+    cell: int
+    out: bool
+
+
+@message
+class StationState(Message):
+    """Disruptions → station, release, allocator: pick time factor of ``station`` from
+    now (1 normal, 1.5 a third fewer pickers); 0 closes it."""
+
+    station: str
+    factor: float
+
+
+@message
+class DockDoor(Message):
+    """Disruptions → truck: its dock door closes (``open`` false) or opens again."""
+
+    open: bool
+
+
+@message
+class Bumped(Message):
+    """Truck → order: its door stayed closed past cutoff; the order was not loaded."""
+
+    truck: str
+
+
+@message
+class DisruptionDue(Message):
+    """Disruptions' own timer: scheduled event ``index`` happens now."""
+
+    index: int
+
+
+@message
+class RobotFails(Message):
+    """Disruptions' own timer: robot number ``robot`` fails now."""
+
+    robot: int

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from logitwin.actors.messages import (
+    Bumped,
     CutoffCheck,
     LinePicked,
     Loaded,
@@ -114,6 +115,12 @@ class Order(Actor):
         if msg.cutoff > self.cutoff and not self.late:
             changes["late"] = True  # its own truck was full: it rides a later one
         self.set(status="staged", staged_at=self.now, truck=msg.truck, dock=msg.dock, **changes)
+
+    @handles(Bumped)
+    def _bumped(self, msg: Bumped, sender: str) -> None:
+        # Its truck's door stayed closed: ship on a later truck (it is late).
+        self.set(status="packed", late=True, bumped=msg.truck)
+        self.send(self._shipping, Ship(self.id, self.cutoff))
 
     @handles(Loaded)
     def _loaded(self, msg: Loaded, sender: str) -> None:

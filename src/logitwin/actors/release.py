@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 
-from logitwin.actors.messages import NewOrder, OrderPicked, PickLines, Released
+from logitwin.actors.messages import NewOrder, OrderPicked, PickLines, Released, StationState
 from logitwin.actors.runtime import Actor, System, handles
 
 __all__ = ["OrderRelease"]
@@ -34,6 +34,7 @@ class OrderRelease(Actor):
         self._allocator = allocator
         self._backlog: list[tuple[float, int, str, tuple[int, ...]]] = []
         self._n = 0
+        self.closed: set[str] = set()
 
     def on_start(self) -> None:
         self.backlog = 0
@@ -50,10 +51,18 @@ class OrderRelease(Actor):
         self.free[msg.station] += 1
         self._release()
 
+    @handles(StationState)
+    def _station(self, msg: StationState, sender: str) -> None:
+        if msg.factor == 0:
+            self.closed.add(msg.station)
+        else:
+            self.closed.discard(msg.station)
+        self._release()
+
     def _release(self) -> None:
         while self._backlog:
-            station = max(self.free, key=lambda s: (self.free[s], s))
-            if self.free[station] == 0:
+            station = max(self.free, key=lambda s: (s not in self.closed, self.free[s], s))
+            if self.free[station] == 0 or station in self.closed:
                 break
             _, _, order, skus = heapq.heappop(self._backlog)
             self.free[station] -= 1

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from logitwin.actors.codec import Message
 from logitwin.actors.messages import (
     Arrived,
     AtPick,
+    Available,
+    Breakdown,
     ChargeAt,
     Charged,
+    Freeze,
     Goto,
     Join,
     PickDone,
     PodTask,
+    Repaired,
     ReturnPod,
     Slot,
     StoreAt,
     TaskDone,
     TimerDone,
+    Unavailable,
 )
 from logitwin.actors.runtime import Actor, System, handles
 
@@ -35,6 +41,7 @@ ROBOT_STATUSES = (
     "wait_charger",
     "to_charger",
     "charging",
+    "broken",
 )
 
 
@@ -98,9 +105,43 @@ class Robot(Actor):
         self._skus: tuple[int, ...] = ()
         self._pick = False
         self._cell = -1
+        self.broken = False
+        self.breakdowns = 0
+        self._before = "idle"
+        self._stash: list[tuple[Message, str]] = []
 
     def on_start(self) -> None:
         self.set(status="idle", soc=self.soc, travel=0, waited=0, task=None)
+
+    def receive(self, msg: Message, sender: str) -> None:
+        """A broken robot does nothing: what it is told (or its timers) waits for repair."""
+        if self.broken and not isinstance(msg, (Repaired, Breakdown)):
+            self._stash.append((msg, sender))
+            return
+        super().receive(msg, sender)
+
+    @handles(Breakdown)
+    def _breakdown(self, msg: Breakdown, sender: str) -> None:
+        if self.broken:
+            return  # already down
+        self.broken = True
+        self._before = self.status
+        self.set(status="broken", breakdowns=self.breakdowns + 1)
+        self.send(self._traffic, Freeze(True))
+        if self._before == "idle":
+            self.send(self._allocator, Unavailable())
+        self.timer(msg.repair_s, Repaired())
+
+    @handles(Repaired)
+    def _repaired(self, msg: Repaired, sender: str) -> None:
+        self.broken = False
+        self.set(status=self._before)
+        self.send(self._traffic, Freeze(False))
+        stash, self._stash = self._stash, []
+        for m, s in stash:
+            self.receive(m, s)
+        if self.status == "idle" and self._before == "idle":
+            self.send(self._allocator, Available(self._cell))
 
     def _goto(self, cell: int, status: str, hold: bool) -> None:
         self.target = cell

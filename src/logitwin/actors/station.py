@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from logitwin.actors.messages import AtPick, Join, LinePicked, PickDone, Slot, TimerDone
+from logitwin.actors.messages import (
+    AtPick,
+    Join,
+    LinePicked,
+    PickDone,
+    Slot,
+    StationState,
+    TimerDone,
+)
 from logitwin.actors.runtime import Actor, System, handles
 
 __all__ = ["Station"]
@@ -44,6 +52,8 @@ class Station(Actor):
         self._waiting: list[str] = []  # joined while the lane was full
         self.busy = False
         self._job: AtPick | None = None
+        self.factor = 1.0  # pick time factor (staffing); 0: closed
+        self._held: tuple[AtPick, str] | None = None  # presented while closed
 
     def on_start(self) -> None:
         self.set(busy=False, queue=0, waiting=0, lines=0, pods=0)
@@ -67,9 +77,24 @@ class Station(Actor):
     def _at_pick(self, msg: AtPick, sender: str) -> None:
         if not self.robots or self.robots[0] != sender:
             raise ValueError(f"{self.id}: {sender} is at the pick cell out of turn")
+        if self.factor == 0:
+            self._held = (msg, sender)  # nobody picks at a closed station
+            return
+        self._start(msg)
+
+    def _start(self, msg: AtPick) -> None:
         self._job = msg
         self.set(busy=True)
-        self.timer(self.present_s + self.line_s * len(msg.skus), TimerDone("pick"))
+        self.timer(self.factor * (self.present_s + self.line_s * len(msg.skus)), TimerDone("pick"))
+
+    @handles(StationState)
+    def _state(self, msg: StationState, sender: str) -> None:
+        self.factor = msg.factor
+        self.set(factor=msg.factor, open=msg.factor > 0)
+        if msg.factor > 0 and self._held is not None:
+            job, _ = self._held
+            self._held = None
+            self._start(job)
 
     @handles(TimerDone)
     def _done(self, msg: TimerDone, sender: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from logitwin.actors.messages import Arrived, Goto, Tick
+from logitwin.actors.messages import Arrived, Freeze, Goto, Tick
 from logitwin.actors.runtime import URGENT, Actor, System, handles
 from logitwin.control.pibt import PIBT
 
@@ -28,6 +28,8 @@ class TrafficController(Actor):
         robots: robot id → start cell.
         step_s: duration (s) of one step (cell size / speed).
         planner: the PIBT planner for this fleet (made with ``rotation=False``).
+        around: makes distance tables with the given cells blocked; robots then route
+            around broken-down robots. ``None``: they push against them.
     """
 
     kind = "traffic"
@@ -40,6 +42,7 @@ class TrafficController(Actor):
         robots: dict[str, int],
         step_s: float,
         planner: PIBT,
+        around: Callable[[Sequence[int]], Callable[[int], Sequence[int]]] | None = None,
     ) -> None:
         super().__init__(system, aid)
         if step_s <= 0:
@@ -62,6 +65,11 @@ class TrafficController(Actor):
         self._dist: list[Sequence[int] | None] = [None] * n
         self.hold = [False] * n
         self.pinned = [False] * n
+        self.frozen = [False] * n  # broken robots: held where they stand
+        # While robots are frozen, distances route around them (a broken robot blocks
+        # its aisle): a map of the floor with their cells blocked, rebuilt on change.
+        self._around: Callable[[int], Sequence[int]] | None = None
+        self._make_around = around
         self.notified = [True] * n
         self.moved = [0] * n
         self.waited = [0] * n
@@ -70,6 +78,32 @@ class TrafficController(Actor):
 
     def on_start(self) -> None:
         self.set(positions=list(self.pos), step_s=self.step_s, steps=0)
+
+    @handles(Freeze)
+    def _freeze(self, msg: Freeze, sender: str) -> None:
+        i = self._index.get(sender)
+        if i is None:
+            raise ValueError(f"Freeze from {sender}, which is not a robot of this floor")
+        if self.frozen[i] == msg.on:
+            return
+        self.frozen[i] = msg.on
+        cells = [self.pos[k] for k in range(len(self.pos)) if self.frozen[k]]
+        self._around = self._make_around(cells) if cells and self._make_around else None
+        for k, goal in enumerate(self.goal):
+            if goal is not None:
+                self._dist[k] = self._route(goal, self.pos[k])
+        self._wake()
+
+    def _route(self, goal: int, start: int) -> Sequence[int]:
+        """Distances to ``goal``, around frozen robots when that still reaches it."""
+        if self._around is not None:
+            frozen = {self.pos[k] for k in range(len(self.pos)) if self.frozen[k]}
+            if goal not in frozen:
+                around = self._around(goal)
+                neighbors = self.planner.grid.neighbors[start]
+                if start == goal or any(around[c] < 1 << 30 for c in neighbors):
+                    return around
+        return self._dist_to(goal)
 
     @handles(Goto)
     def _goto(self, msg: Goto, sender: str) -> None:
@@ -84,6 +118,8 @@ class TrafficController(Actor):
         dist = self._dist_to(msg.cell)
         if dist[self.pos[i]] >= 1 << 30:
             raise ValueError(f"{sender}: goal cell {msg.cell} is blocked or unreachable")
+        if self._around is not None:
+            dist = self._route(msg.cell, self.pos[i])
         self.goal[i] = msg.cell
         self._dist[i] = dist
         self.hold[i] = msg.hold
@@ -110,7 +146,10 @@ class TrafficController(Actor):
         self._next_tick = None
         pos = self.pos
         goal = self.goal
-        nxt = self.planner.plan_cells(pos, self._dist, self.pinned)
+        pinned = self.pinned
+        if any(self.frozen):
+            pinned = [p or f for p, f in zip(pinned, self.frozen, strict=True)]
+        nxt = self.planner.plan_cells(pos, self._dist, pinned)
         moves: list[int] = []
         busy = False
         moved, waited = self.moved, self.waited
@@ -121,7 +160,7 @@ class TrafficController(Actor):
                 moved[i] += 1
             elif g is not None and a != g:
                 waited[i] += 1
-            if g is not None and b != g:
+            if g is not None and b != g and not self.frozen[i]:
                 busy = True
         self.pos = nxt
         self.steps += 1

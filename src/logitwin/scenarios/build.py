@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,8 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from logitwin.actors.allocator import Allocator
+from logitwin.actors.disruptions import Disruptions, ScheduledEvent
 from logitwin.actors.dock import Dock, Truck
 from logitwin.actors.journal import Journal
+from logitwin.actors.messages import ChargerOut, DockDoor, StationState
 from logitwin.actors.release import OrderRelease
 from logitwin.actors.robot import Robot
 from logitwin.actors.runtime import LocalSystem, Runtime
@@ -27,6 +30,7 @@ from logitwin.scenarios.schema import Scenario
 from logitwin.sim.demand import Demand, DemandParams, zipf_weights
 from logitwin.sim.orders_csv import OrderFeed, load_orders_csv
 from logitwin.site import DistanceOracle, LayoutParams, Site, generate_layout
+from logitwin.site.distance import distances_around
 
 __all__ = ["Twin", "build_twin", "truck_schedule"]
 
@@ -148,6 +152,7 @@ def build_twin(
         robots=robots,
         step_s=step_s,
         planner=PIBT(grid, n, system.rng(), rotation=False),
+        around=functools.partial(distances_around, grid),
     )
     system.spawn(
         Allocator,
@@ -176,9 +181,23 @@ def build_twin(
     system.spawn(Shipping, "shipping", trucks=slots)
     for d in docks:
         system.spawn(Dock, d)
+    # Disruptions draw from their own stream, so adding one leaves every other entity's
+    # random numbers (and so the rest of the run's inputs) unchanged.
+    dis_rng = np.random.default_rng(np.random.SeedSequence([sc.seed, 0xD157]))
+    late = sc.disruptions.late_trucks
     for tid, dock, arrive, cutoff, depart, cap in trucks:
+        delay = 0.0
+        if late is not None and dis_rng.random() < late.probability:
+            delay = float(dis_rng.exponential(late.mean_delay_min * 60.0))
         system.spawn(
-            Truck, tid, dock=dock, arrive=arrive, cutoff=cutoff, depart=depart, capacity=cap
+            Truck,
+            tid,
+            dock=dock,
+            arrive=arrive,
+            cutoff=cutoff,
+            depart=depart,
+            capacity=cap,
+            delay=delay,
         )
     for s in site.stations:
         system.spawn(
@@ -214,7 +233,12 @@ def build_twin(
         min_lead_s=dem.min_lead_s,
         pack_s=dem.pack_s,
         stop_s=min(horizon_s, (dem.stop_h or math.inf) * 3600.0),
+        surges=tuple(
+            (w.start_h * 3600.0, w.end_h * 3600.0, w.multiplier)
+            for w in sc.disruptions.demand_surges
+        ),
     )
+    _spawn_disruptions(system, sc, site, list(robots), trucks, horizon_s, dis_rng)
     demand_rng = system.rng()  # drawn either way: the other streams stay the same
     if orders is not None:
         system.spawn(
@@ -230,3 +254,87 @@ def build_twin(
             Demand, "demand", params=params, cutoffs=[t[3] for t in trucks], rng=demand_rng
         )
     return Twin(scenario=sc, site=site, system=system, step_s=step_s, horizon_s=horizon_s)
+
+
+def _spawn_disruptions(
+    system: Runtime,
+    sc: Scenario,
+    site: Site,
+    robots: list[str],
+    trucks: list[tuple[str, str, float, float, float, int]],
+    horizon_s: float,
+    rng: np.random.Generator,
+) -> None:
+    """Turn the scenario's disruptions into scheduled events and a breakdown process."""
+    d = sc.disruptions
+    events: list[ScheduledEvent] = []
+
+    def pick(index: int | None, n: int, where: str) -> list[int]:
+        if index is None:
+            return list(range(n))
+        if index > n:
+            raise ScenarioError(f"disruptions.{where}: there are only {n}; got {index}")
+        return [index - 1]
+
+    for k, o in enumerate(d.charger_outages):
+        for ci in pick(o.charger, len(site.chargers), f"charger_outages[{k}].charger"):
+            cell = site.chargers[ci]
+            events.append((o.start_h * 3600, "allocator", ChargerOut(cell, True),
+                           f"charger {ci + 1} out"))  # fmt: skip
+            events.append((o.end_h * 3600, "allocator", ChargerOut(cell, False),
+                           f"charger {ci + 1} back"))  # fmt: skip
+    # Stations: the pick time factor over time from closures (0) and staffing shifts.
+    n_st = len(site.stations)
+    changes: dict[int, set[float]] = {i: set() for i in range(n_st)}
+    for k, sc_ in enumerate(d.station_closures):
+        for i in pick(sc_.station, n_st, f"station_closures[{k}].station"):
+            changes[i] |= {sc_.start_h * 3600, sc_.end_h * 3600}
+    for k, f in enumerate(d.staffing):
+        for i in pick(f.station, n_st, f"staffing[{k}].station"):
+            changes[i] |= {f.start_h * 3600, f.end_h * 3600}
+
+    def factor(i: int, t: float) -> float:
+        for cl in d.station_closures:
+            if cl.station - 1 == i and cl.start_h * 3600 <= t < cl.end_h * 3600:
+                return 0.0
+        x = 1.0
+        for f in d.staffing:
+            if (f.station is None or f.station - 1 == i) and f.start_h * 3600 <= t < f.end_h * 3600:
+                x *= f.pick_time_factor
+        return x
+
+    for i, times in changes.items():
+        sid = f"station:{site.stations[i].id}"
+        current = 1.0
+        for t in sorted(times):
+            x = factor(i, t)
+            if x == current or t >= horizon_s:
+                continue
+            current = x
+            what = f"{sid} closed" if x == 0 else f"{sid} pick time x{x:g}"
+            for to in (sid, "release", "allocator"):
+                events.append((t, to, StationState(sid, x), what))
+    docks = [f"dock:{dk.id}" for dk in site.docks]
+    for k, dc in enumerate(d.dock_closures):
+        (j,) = pick(dc.dock, len(docks), f"dock_closures[{k}].dock")
+        for tid, dock, *_ in trucks:
+            if dock == docks[j]:
+                events.append((dc.start_h * 3600, tid, DockDoor(False), f"{dock} closed"))
+                events.append((dc.end_h * 3600, tid, DockDoor(True), f"{dock} open"))
+    if d.demand_surges and sc.demand.orders_csv is not None:
+        raise ScenarioError(
+            "disruptions.demand_surges: a surge scales generated demand; with "
+            "demand.orders_csv, put the extra orders in the file"
+        )
+    b = d.robot_breakdowns
+    if not events and b is None:
+        return
+    system.spawn(
+        Disruptions,
+        "disruptions",
+        events=[e for e in events if e[0] < horizon_s],
+        robots=robots if b is not None else [],
+        mtbf_s=b.mtbf_h * 3600.0 if b is not None else math.inf,
+        mttr_s=b.mttr_min * 60.0 if b is not None else 0.0,
+        rng=rng if b is not None else None,
+    )

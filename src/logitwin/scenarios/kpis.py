@@ -32,6 +32,7 @@ _SERIES_COLUMNS = (
     "robots_working",
     "robots_charging",
     "stations_busy",
+    "robots_broken",
 )
 
 
@@ -93,6 +94,7 @@ def project(
                 robots_in["working"],
                 robots_in["charging"],
                 sum(1 for v in station_busy.values() if v is not None),
+                robots_in["broken"],
             )
         )
 
@@ -161,8 +163,8 @@ def project(
 
 
 def _group(status: str) -> str:
-    if status == "idle":
-        return "idle"
+    if status in ("idle", "broken"):
+        return status
     return "charging" if status in _CHARGING else "working"
 
 
@@ -190,8 +192,16 @@ def _kpis(
     travel = sum(r.get("travel", 0) for r in robots)
     waited = sum(r.get("waited", 0) for r in robots)
     robot_time = max(1e-9, len(robots) * horizon_s)
-    moving = min(travel * step_s, math.fsum(t for s, t in status_time.items() if s != "idle"))
-    working = math.fsum(t for s, t in status_time.items() if s != "idle" and s not in _CHARGING)
+    moving = min(
+        travel * step_s,
+        math.fsum(t for s, t in status_time.items() if s not in ("idle", "broken")),
+    )
+    working = math.fsum(
+        t for s, t in status_time.items() if s not in ("idle", "broken") and s not in _CHARGING
+    )
+    truck_delay = {e: s.get("delay_s", 0.0) for e, s in p.state.items() if p.kinds[e] == "truck"}
+    delays = list(truck_delay.values())
+    disruptions = next((s for e, s in p.state.items() if p.kinds[e] == "disruptions"), {})
     charging = math.fsum(status_time[s] for s in _CHARGING)
     return {
         "horizon_h": round(hours, 4),
@@ -210,9 +220,18 @@ def _kpis(
         "robot_waiting_share": max(0.0, working - moving) / robot_time,
         "robot_charging_share": charging / robot_time,
         "robot_idle_share": status_time["idle"] / robot_time,
+        "robot_broken_share": status_time["broken"] / robot_time,
         "station_utilisation": busy_time / max(1e-9, n_stations * horizon_s),
         "travel_cells_per_line": travel / lines if lines else math.nan,
         "travel_m_per_line": travel * cell_m / lines if lines else math.nan,
         "traffic_wait_share": waited / (travel + waited) if travel + waited else 0.0,
+        "breakdowns": sum(r.get("breakdowns", 0) for r in robots),
+        "disruption_events": disruptions.get("fired", 0),
+        "trucks_late": sum(1 for x in delays if x > 0),
+        "truck_delay_mean_min": math.fsum(delays) / len(delays) / 60.0 if delays else 0.0,
+        "orders_bumped": sum(1 for o in orders if "bumped" in o),
+        "orders_shipped_late": len(
+            [o for o in shipped if truck_delay.get(str(o.get("truck")), 0.0) > 0]
+        ),
         "robot_status_hours": {s: status_time[s] / 3600.0 for s in ROBOT_STATUSES},
     }

@@ -13,13 +13,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "BatterySpec",
+    "ChargerOutage",
     "DemandSpec",
+    "DemandSurge",
+    "DisruptionsSpec",
+    "DockClosure",
     "FleetSpec",
     "FloorSpec",
     "InventorySpec",
+    "LateTrucks",
     "LayoutSpec",
+    "RobotBreakdowns",
     "RuntimeSpec",
     "Scenario",
+    "StaffingShift",
+    "StationClosure",
     "StationsSpec",
     "TrucksSpec",
 ]
@@ -143,6 +151,79 @@ class TrucksSpec(_Strict):
         return self
 
 
+class _Window(_Strict):
+    """A span of the run, in hours from its start."""
+
+    start_h: NonNeg
+    end_h: Pos
+
+    @model_validator(mode="after")
+    def _order(self) -> _Window:
+        if self.end_h <= self.start_h:
+            raise ValueError(f"end_h ({self.end_h}) must be after start_h ({self.start_h})")
+        return self
+
+
+class RobotBreakdowns(_Strict):
+    """Every robot fails after exponential times with mean ``mtbf_h`` of running and is
+    repaired after exponential times with mean ``mttr_min`` (one robot model)."""
+
+    mtbf_h: Pos = Field(description="mean time between failures of one robot (h)")
+    mttr_min: Pos = Field(description="mean time to repair (min)")
+
+
+class ChargerOutage(_Window):
+    """A charger out of order; ``charger`` is its number (1..layout.chargers), or all."""
+
+    charger: int | None = Field(None, ge=1, description="default: every charger")
+
+
+class StationClosure(_Window):
+    """A pick station closed (no pods brought, no picks): ``station`` 1..layout.stations."""
+
+    station: int = Field(ge=1)
+
+
+class StaffingShift(_Window):
+    """Fewer (or more) pickers: pick times multiplied by ``pick_time_factor``."""
+
+    pick_time_factor: Pos = Field(description="1.5: picks take 50% longer")
+    station: int | None = Field(None, ge=1, description="default: every station")
+
+
+class DockClosure(_Window):
+    """A dock door closed: its trucks cannot load; what they could not take by cutoff
+    goes on a later truck, late."""
+
+    dock: int = Field(ge=1, description="1..layout.docks")
+
+
+class DemandSurge(_Window):
+    """Order arrivals multiplied by ``multiplier`` (generated demand only)."""
+
+    multiplier: Pos
+
+
+class LateTrucks(_Strict):
+    """Each truck is late with ``probability``, by an exponential delay with mean
+    ``mean_delay_min`` (arrival, cutoff and departure all move)."""
+
+    probability: Frac
+    mean_delay_min: Pos
+
+
+class DisruptionsSpec(_Strict):
+    """What goes wrong during the run (all optional)."""
+
+    robot_breakdowns: RobotBreakdowns | None = None
+    charger_outages: tuple[ChargerOutage, ...] = ()
+    station_closures: tuple[StationClosure, ...] = ()
+    staffing: tuple[StaffingShift, ...] = ()
+    dock_closures: tuple[DockClosure, ...] = ()
+    demand_surges: tuple[DemandSurge, ...] = ()
+    late_trucks: LateTrucks | None = None
+
+
 class RuntimeSpec(_Strict):
     """Actor runtime settings."""
 
@@ -163,4 +244,5 @@ class Scenario(_Strict):
     demand: DemandSpec = DemandSpec()
     inventory: InventorySpec = InventorySpec()
     trucks: TrucksSpec = TrucksSpec()
+    disruptions: DisruptionsSpec = DisruptionsSpec()
     runtime: RuntimeSpec = RuntimeSpec()

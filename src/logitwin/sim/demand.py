@@ -37,6 +37,8 @@ class DemandParams:
             long (s) after it arrives.
         pack_s: packing time (s) per order.
         stop_s: no orders arrive after this time (s).
+        surges: (start s, end s, multiplier) windows; the rate is multiplied by each
+            window that covers the time.
     """
 
     orders_per_hour: tuple[float, ...]
@@ -47,6 +49,7 @@ class DemandParams:
     min_lead_s: float
     pack_s: float
     stop_s: float
+    surges: tuple[tuple[float, float, float], ...] = ()
 
 
 class Demand(Actor):
@@ -82,14 +85,27 @@ class Demand(Actor):
 
     def _rate(self, t: float) -> float:
         profile = self.params.orders_per_hour
-        return profile[min(int(t // 3600), len(profile) - 1)]
+        rate = profile[min(int(t // 3600), len(profile) - 1)]
+        for start, end, mult in self.params.surges:
+            if start <= t < end:
+                rate *= mult
+        return rate
+
+    def _boundary(self, t: float) -> float:
+        """The next time after ``t`` at which the rate may change."""
+        b = (t // 3600 + 1) * 3600
+        for start, end, _ in self.params.surges:
+            for edge in (start, end):
+                if t < edge < b:
+                    b = edge
+        return b
 
     def _schedule(self, t: float) -> None:
         # Exponential gaps at the current hour's rate; at an hour boundary the process
         # restarts with the new rate (valid because the exponential is memoryless).
         while t < self.params.stop_s:
             rate = self._rate(t)
-            boundary = (t // 3600 + 1) * 3600
+            boundary = self._boundary(t)
             gap = self.rng.exponential(3600.0 / rate) if rate > 0 else float("inf")
             if t + gap < boundary:
                 t += gap

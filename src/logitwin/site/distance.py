@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from logitwin.errors import SiteError
 from logitwin.site.grid import Grid
 
-__all__ = ["UNREACHABLE", "DistanceOracle", "bfs_distances"]
+__all__ = ["UNREACHABLE", "DistanceOracle", "bfs_distances", "distances_around"]
 
 #: Distance reported for blocked cells and cells with no path to the goal (moves).
 UNREACHABLE: int = 1 << 30
@@ -182,3 +183,11 @@ class DistanceOracle:
         """Drops every cached map."""
         self._maps.clear()
         self._lists.clear()
+
+
+def distances_around(grid: Grid, blocked: Sequence[int]) -> Callable[[int], list[int]]:
+    """Distance lists to a goal on ``grid`` with the ``blocked`` cells made obstacles
+    (e.g. broken-down robots), computed and cached per goal on demand."""
+    free = grid.free.copy()
+    free.flat[list(blocked)] = False
+    return DistanceOracle(Grid(grid.width, grid.height, free, name=grid.name)).dist_list

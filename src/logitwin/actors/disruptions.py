@@ -1,0 +1,84 @@
+"""The disruptions controller: plays a scenario's outages and closures, and breaks robots.
+
+Scheduled events (charger outages, station closures and staffing shifts, dock door
+closures) are messages due at given times, built from the scenario; robot breakdowns are
+drawn as it goes: each robot fails after an exponential time with mean MTBF of running,
+and is repaired after an exponential time with mean MTTR. Every event is journalled here
+(``last``, ``fired``, ``breakdowns``), so a run's journal holds its disruption trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from logitwin.actors.codec import Message
+from logitwin.actors.messages import Breakdown, DisruptionDue, RobotFails
+from logitwin.actors.runtime import Actor, System, handles
+
+__all__ = ["Disruptions", "ScheduledEvent"]
+
+# (time s, receiver, message, what happened, for the journal)
+ScheduledEvent = tuple[float, str, Message, str]
+
+
+class Disruptions(Actor):
+    """Sends each scheduled event at its time and breaks robots at random.
+
+    Args:
+        events: scheduled events, any order.
+        robots: ids of the robots that can fail (empty: no breakdowns).
+        mtbf_s: mean time between failures of one robot (s).
+        mttr_s: mean time to repair (s).
+        rng: this controller's random stream.
+    """
+
+    kind = "disruptions"
+
+    def __init__(
+        self,
+        system: System,
+        aid: str,
+        events: Sequence[ScheduledEvent],
+        robots: Sequence[str] = (),
+        mtbf_s: float = float("inf"),
+        mttr_s: float = 0.0,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__(system, aid)
+        if robots and (not mtbf_s > 0 or not mttr_s > 0 or rng is None):
+            raise ValueError(f"{aid}: breakdowns need mtbf_s > 0, mttr_s > 0 and an rng")
+        self.events = sorted(events, key=lambda e: e[0])
+        self.robots = list(robots)
+        self.mtbf_s, self.mttr_s = mtbf_s, mttr_s
+        self.rng = rng
+        self.count = 0
+        self.breakdowns = 0
+
+    def on_start(self) -> None:
+        self.set(fired=0, breakdowns=0)
+        for k, (t, _, _, _) in enumerate(self.events):
+            self.timer(max(0.0, t - self.now), DisruptionDue(k))
+        if self.rng is not None:
+            for i in range(len(self.robots)):
+                self.timer(float(self.rng.exponential(self.mtbf_s)), RobotFails(i))
+
+    @handles(DisruptionDue)
+    def _due(self, msg: DisruptionDue, sender: str) -> None:
+        _, to, event, what = self.events[msg.index]
+        self.send(to, event)
+        self.count += 1
+        self.set(fired=self.count, last=what)
+
+    @handles(RobotFails)
+    def _fails(self, msg: RobotFails, sender: str) -> None:
+        assert self.rng is not None
+        repair = float(self.rng.exponential(self.mttr_s))
+        robot = self.robots[msg.robot]
+        self.send(robot, Breakdown(repair))
+        self.breakdowns += 1
+        self.count += 1
+        self.set(fired=self.count, breakdowns=self.breakdowns, last=f"{robot} broke down")
+        # The next failure counts from the end of this repair (time running).
+        self.timer(repair + float(self.rng.exponential(self.mtbf_s)), RobotFails(msg.robot))
