@@ -17,7 +17,9 @@ def _run_and_validate(name, tmp_path):
 
 
 def test_builtins_are_covered():
-    assert set(builtin_names()) == {"tiny", "demo", "peak_day"}
+    assert set(builtin_names()) == {
+        "tiny", "demo", "peak_day", "robot_outage", "dock_closure", "black_friday",
+    }  # fmt: skip
 
 
 def test_demo_is_a_healthy_day(tmp_path):
@@ -46,3 +48,27 @@ def test_demo_is_deterministic(tmp_path):
     assert a.kpis == b.kpis
     with JournalReader(a.out_dir / JOURNAL) as ja, JournalReader(b.out_dir / JOURNAL) as jb:
         assert ja.fingerprint() == jb.fingerprint()
+
+
+@pytest.fixture(scope="module")
+def demo_kpis(tmp_path_factory):
+    return run_scenario(load_scenario("demo"), tmp_path_factory.mktemp("d") / "demo").kpis
+
+
+def test_robot_outage_breaks_robots_and_costs_on_time(tmp_path, demo_kpis):
+    k = _run_and_validate("robot_outage", tmp_path)  # frozen robots never collide
+    assert k["breakdowns"] > 20 and 0.005 < k["robot_broken_share"] < 0.1
+    assert k["made_truck_share"] < demo_kpis["made_truck_share"] - 0.05
+
+
+def test_dock_closure_bumps_orders(tmp_path, demo_kpis):
+    k = _run_and_validate("dock_closure", tmp_path)
+    assert k["orders_bumped"] > 100
+    assert k["made_truck_share"] < demo_kpis["made_truck_share"] - 0.2
+
+
+def test_black_friday_floods_the_floor(tmp_path, demo_kpis):
+    k = _run_and_validate("black_friday", tmp_path)
+    assert k["orders_created"] > 1.25 * demo_kpis["orders_created"]
+    assert k["order_cycle_p95_min"] > 2 * demo_kpis["order_cycle_p95_min"]
+    assert k["disruption_events"] > 0
