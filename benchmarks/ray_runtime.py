@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import ray
+from _machine import cpu_name  # benchmarks/ is on sys.path when run as a script
 
 from logitwin.actors.journal import Journal
 from logitwin.actors.ray_runtime import RaySystem
@@ -35,17 +35,6 @@ from logitwin.experiments.sweep import expand, run_sweep
 from logitwin.scenarios.build import build_twin
 from logitwin.scenarios.kpis import project
 from logitwin.scenarios.loader import load_scenario
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _peak_mb(pid: int) -> float:
@@ -219,7 +208,7 @@ def main() -> None:
     sys.stdout = real_stdout
     print(
         json.dumps(
-            {"cpu": _cpu(), "cores": os.cpu_count(), "runs": runs, "sweeps": sweeps}, indent=2
+            {"cpu": cpu_name(), "cores": os.cpu_count(), "runs": runs, "sweeps": sweeps}, indent=2
         )
     )
 

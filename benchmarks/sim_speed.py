@@ -18,23 +18,13 @@ import tempfile
 import time
 
 import simpy
+from _machine import cpu_name  # benchmarks/ is on sys.path when run as a script
 
 from logitwin.scenarios.loader import load_scenario
 from logitwin.scenarios.runner import run_scenario
 
 # Issue #2: demo under 30 s, peak_day under 3 minutes, on one core of the dev machine.
 TARGET_WALL_S = {"demo": 30.0, "peak_day": 180.0}
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def bare_simpy(n: int) -> float:
@@ -84,7 +74,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "machine": f"{_cpu()}, {os.cpu_count()} cores",
+                "machine": f"{cpu_name()}, {os.cpu_count()} cores",
                 "python": platform.python_version(),
                 "runs": results,
             },

@@ -14,29 +14,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from _machine import cpu_name  # benchmarks/ is on sys.path when run as a script
+
 from logitwin.experiments.compare import HEADLINE
 from logitwin.experiments.sweep import expand, run_sweep
 from logitwin.scenarios.loader import load_scenario
 
 TARGET_S = 300.0  # 30 replications of demo
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def one(name: str, reps: int, workers: int) -> dict[str, Any]:
@@ -89,7 +79,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "cpu": _cpu(),
+                "cpu": cpu_name(),
                 "cores": os.cpu_count(),
                 "scenario": args.scenario,
                 "results": results,

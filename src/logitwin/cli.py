@@ -67,15 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--seed", type=int, help="seed of replication 0 (rep r uses seed + r)")
     sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     sw.add_argument("--out", type=Path, help="results folder (default: runs/sweep-NAME-TIME)")
-    where = sw.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, help="local Ray instance with N CPUs (default all)")
-    where.add_argument(
-        "--runtime",
-        default=None,
-        metavar="ray[:ADDRESS]",
-        help="ray (a local instance) or ray:ADDRESS to run on a cluster",
-    )
-    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _ray_arguments(sw)
 
     cmp = sub.add_parser(
         "compare", help="differences between sweep cells or runs, with CIs, and an HTML report"
@@ -108,10 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument("--seed", type=int, help="seed of replication 0 (rep r uses seed + r)")
     opt.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     opt.add_argument("--out", type=Path, help="evidence folder (default: runs/optimize-...)")
-    owhere = opt.add_mutually_exclusive_group()
-    owhere.add_argument("--workers", type=int, help="local Ray instance with N CPUs")
-    owhere.add_argument("--runtime", default=None, metavar="ray[:ADDRESS]")
-    opt.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    _ray_arguments(opt)
 
     sub.add_parser("scenarios", help="list the built-in scenarios")
 
@@ -136,6 +125,19 @@ def _parser() -> argparse.ArgumentParser:
     mval.add_argument("result", type=Path)
     mval.add_argument("problem", type=Path)
     return p
+
+
+def _ray_arguments(p: argparse.ArgumentParser) -> None:
+    """Where a batch of runs goes: --workers N (a local Ray instance) or --runtime."""
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local Ray instance with N CPUs (default all)")
+    where.add_argument(
+        "--runtime",
+        default=None,
+        metavar="ray[:ADDRESS]",
+        help="ray (a local instance) or ray:ADDRESS to run on a cluster",
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
