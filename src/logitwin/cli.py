@@ -297,7 +297,8 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     labels = {k: label for k, label, _ in HEADLINE}
     better = {k: up for k, _, up in HEADLINE}
     table = Table(title=f"against the baseline: 1. {arms[0].label} ({len(arms[0].kpis)} runs)")
-    for col in ("arm", "KPI", "baseline", "arm value", "difference [95% CI]", "verdict"):
+    table.add_column("arm", overflow="fold", min_width=12)
+    for col in ("KPI", "baseline", "arm value", "difference [95% CI]", "verdict"):
         table.add_column(col)
     for d in diffs:
         if d.significant:

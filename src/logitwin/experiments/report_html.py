@@ -174,26 +174,33 @@ def _heatmaps(arms: list[Arm]) -> str:
             maps.append((f"{i + 1}. {arm.label}", occ))
     if not maps:
         return "<p>No run journals found: no congestion heatmap.</p>"
+    from matplotlib.colors import PowerNorm
+
+    # Stations' pick cells hold robots most of the time; a square-root scale capped at the
+    # 99th percentile keeps the aisles' differences visible beside them.
     vmax = max(float(np.percentile(m[0][m[1]], 99)) for _, m in maps) or 1.0
-    cols = min(3, len(maps))
+    cols = min(2, len(maps))
     rows = math.ceil(len(maps) / cols)
     h, w = maps[0][1][0].shape
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4.2 * rows * h / w + 0.8))
+    fig, axes = plt.subplots(rows, cols, figsize=(7.0 * cols, (7.0 * h / w + 0.5) * rows + 0.6))
     axes = np.atleast_1d(axes).ravel()
     cmap = plt.get_cmap("inferno").copy()
-    cmap.set_bad("#4d4d4d")
+    cmap.set_bad("#7a7a7a")
+    norm = PowerNorm(gamma=0.5, vmin=0, vmax=vmax)
     im = None
     for ax, (label, (counts, free)) in zip(axes, maps, strict=False):
         data = np.ma.masked_where(~free, counts)
-        im = ax.imshow(data, cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest")
+        im = ax.imshow(data, cmap=cmap, norm=norm, interpolation="nearest")
         ax.set_title(label, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
     for ax in axes[len(maps) :]:
         ax.axis("off")
     if im is not None:
-        fig.colorbar(im, ax=list(axes[: len(maps)]), shrink=0.8, label="robot-steps per cell")
-    fig.suptitle("floor congestion: where robots spend their steps (first run; grey: racks)")
+        fig.colorbar(
+            im, ax=list(axes[: len(maps)]), shrink=0.8, label="robot-steps per cell (sqrt scale)"
+        )
+    fig.suptitle("floor congestion: where robots spend their steps (first run; grey: walls)")
     return _svg(fig)
 
 
