@@ -41,6 +41,20 @@ def test_robot_breakdowns_take_robots_away_and_slow_orders(tmp_path: Path, base:
     assert len(broken) == k["breakdowns"]
 
 
+def test_breakdowns_per_robot_model(tmp_path: Path) -> None:
+    k = _run(
+        tmp_path,
+        "m",
+        "fleet.models=[{name: gen1, robots: 20}, {name: gen2, robots: 30}]",
+        "disruptions.robot_breakdowns=[{mtbf_h: 50, mttr_min: 10},"
+        " {model: gen1, mtbf_h: 2, mttr_min: 20}]",
+    )
+    by = k["breakdowns_by_model"]
+    assert set(by) == {"gen1", "gen2"}
+    # gen1 (20 robots, MTBF 2 h) fails far more often than gen2 (30 robots, MTBF 50 h).
+    assert by["gen1"] > 3 * max(1, by["gen2"]) and by["gen1"] + by["gen2"] == k["breakdowns"]
+
+
 def test_charger_outage_makes_robots_wait_to_charge(tmp_path: Path, base: dict) -> None:
     k = _run(tmp_path, "c", "disruptions.charger_outages=[{start_h: 0, end_h: 3}]")
     assert k["robot_charging_share"] > base["robot_charging_share"]  # queued for chargers
@@ -104,6 +118,8 @@ def test_late_trucks_ship_orders_late(tmp_path: Path, base: dict) -> None:
          "dock_closures[0].dock: there are only 3; got 4"),
         ("disruptions.charger_outages=[{charger: 99, start_h: 0, end_h: 1}]",
          "charger_outages[0].charger: there are only"),
+        ("disruptions.robot_breakdowns=[{model: gen9, mtbf_h: 1, mttr_min: 5}]",
+         "robot_breakdowns[0].model: 'gen9' is not a model of the fleet; models: default"),
     ],
 )  # fmt: skip
 def test_disruptions_naming_missing_things_are_refused(override: str, needle: str) -> None:
@@ -119,6 +135,7 @@ def test_disruptions_naming_missing_things_are_refused(override: str, needle: st
         ("disruptions.robot_breakdowns={mtbf_h: 0, mttr_min: 5}", "mtbf_h"),
         ("disruptions.late_trucks={probability: 2, mean_delay_min: 5}", "probability"),
         ("disruptions.floods=[]", "allowed fields"),
+        ("fleet.models=[{name: a, robots: 10}]", "models have 10 robots in all; robots is 50"),
     ],
 )
 def test_bad_disruption_fields_are_named(override: str, needle: str) -> None:

@@ -28,10 +28,8 @@ class Disruptions(Actor):
 
     Args:
         events: scheduled events, any order.
-        robots: ids of the robots that can fail (empty: no breakdowns).
-        mtbf_s: mean time between failures of one robot (s).
-        mttr_s: mean time to repair (s).
-        rng: this controller's random stream.
+        robots: (robot id, MTBF s, MTTR s) of each robot that can fail (empty: none).
+        rng: this controller's random stream (needed when robots can fail).
     """
 
     kind = "disruptions"
@@ -41,17 +39,17 @@ class Disruptions(Actor):
         system: System,
         aid: str,
         events: Sequence[ScheduledEvent],
-        robots: Sequence[str] = (),
-        mtbf_s: float = float("inf"),
-        mttr_s: float = 0.0,
+        robots: Sequence[tuple[str, float, float]] = (),
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__(system, aid)
-        if robots and (not mtbf_s > 0 or not mttr_s > 0 or rng is None):
-            raise ValueError(f"{aid}: breakdowns need mtbf_s > 0, mttr_s > 0 and an rng")
+        if robots and rng is None:
+            raise ValueError(f"{aid}: breakdowns need a random stream")
+        for rid, mtbf, mttr in robots:
+            if not (mtbf > 0 and mttr > 0):
+                raise ValueError(f"{aid}: {rid} needs MTBF and MTTR > 0 s, got {mtbf}, {mttr}")
         self.events = sorted(events, key=lambda e: e[0])
         self.robots = list(robots)
-        self.mtbf_s, self.mttr_s = mtbf_s, mttr_s
         self.rng = rng
         self.count = 0
         self.breakdowns = 0
@@ -61,8 +59,8 @@ class Disruptions(Actor):
         for k, (t, _, _, _) in enumerate(self.events):
             self.timer(max(0.0, t - self.now), DisruptionDue(k))
         if self.rng is not None:
-            for i in range(len(self.robots)):
-                self.timer(float(self.rng.exponential(self.mtbf_s)), RobotFails(i))
+            for i, (_, mtbf, _) in enumerate(self.robots):
+                self.timer(float(self.rng.exponential(mtbf)), RobotFails(i))
 
     @handles(DisruptionDue)
     def _due(self, msg: DisruptionDue, sender: str) -> None:
@@ -74,11 +72,11 @@ class Disruptions(Actor):
     @handles(RobotFails)
     def _fails(self, msg: RobotFails, sender: str) -> None:
         assert self.rng is not None
-        repair = float(self.rng.exponential(self.mttr_s))
-        robot = self.robots[msg.robot]
+        robot, mtbf, mttr = self.robots[msg.robot]
+        repair = float(self.rng.exponential(mttr))
         self.send(robot, Breakdown(repair))
         self.breakdowns += 1
         self.count += 1
         self.set(fired=self.count, breakdowns=self.breakdowns, last=f"{robot} broke down")
         # The next failure counts from the end of this repair (time running).
-        self.timer(repair + float(self.rng.exponential(self.mtbf_s)), RobotFails(msg.robot))
+        self.timer(repair + float(self.rng.exponential(mtbf)), RobotFails(msg.robot))

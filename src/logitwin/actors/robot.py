@@ -74,6 +74,7 @@ class Robot(Actor):
         lift_s: time (s) to lift or lower a pod.
         soc: initial state of charge (0..1).
         traffic: id of the traffic controller; allocator: id of the task allocator.
+        model: the robot's model (for breakdowns and per-model KPIs).
     """
 
     kind = "robot"
@@ -87,8 +88,10 @@ class Robot(Actor):
         soc: float = 1.0,
         traffic: str = "traffic",
         allocator: str = "allocator",
+        model: str = "default",
     ) -> None:
         super().__init__(system, aid)
+        self.model = model
         self.battery = battery
         self.lift_s = lift_s
         self.soc = soc
@@ -111,7 +114,7 @@ class Robot(Actor):
         self._stash: list[tuple[Message, str]] = []
 
     def on_start(self) -> None:
-        self.set(status="idle", soc=self.soc, travel=0, waited=0, task=None)
+        self.set(status="idle", soc=self.soc, travel=0, waited=0, task=None, model=self.model)
 
     def receive(self, msg: Message, sender: str) -> None:
         """A broken robot does nothing: what it is told (or its timers) waits for repair."""

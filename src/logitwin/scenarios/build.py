@@ -219,9 +219,14 @@ def build_twin(
     )
     lo, hi = sorted(sc.fleet.initial_soc)
     soc_rng = system.rng()
-    for rid in robots:
+    for rid, model in zip(robots, sc.fleet.model_names(), strict=True):
         system.spawn(
-            Robot, rid, battery=battery, lift_s=sc.fleet.lift_s, soc=float(soc_rng.uniform(lo, hi))
+            Robot,
+            rid,
+            battery=battery,
+            lift_s=sc.fleet.lift_s,
+            soc=float(soc_rng.uniform(lo, hi)),
+            model=model,
         )
     dem = sc.demand
     params = DemandParams(
@@ -326,15 +331,28 @@ def _spawn_disruptions(
             "disruptions.demand_surges: a surge scales generated demand; with "
             "demand.orders_csv, put the extra orders in the file"
         )
-    b = d.robot_breakdowns
-    if not events and b is None:
+    specs = d.robot_breakdowns
+    if specs is not None and not isinstance(specs, tuple):
+        specs = (specs,)
+    models = sc.fleet.model_names()
+    rates: dict[str, tuple[float, float]] = {}
+    for k, spec in enumerate(specs or ()):
+        if spec.model is not None and spec.model not in set(models):
+            raise ScenarioError(
+                f"disruptions.robot_breakdowns[{k}].model: {spec.model!r} is not a model of "
+                f"the fleet; models: {', '.join(sorted(set(models)))}"
+            )
+    for spec in sorted(specs or (), key=lambda x: x.model is not None):  # specific last
+        for m in set(models):
+            if spec.model in (None, m):
+                rates[m] = (spec.mtbf_h * 3600.0, spec.mttr_min * 60.0)
+    failing = [(rid, *rates[m]) for rid, m in zip(robots, models, strict=True) if m in rates]
+    if not events and not failing:
         return
     system.spawn(
         Disruptions,
         "disruptions",
         events=[e for e in events if e[0] < horizon_s],
-        robots=robots if b is not None else [],
-        mtbf_s=b.mtbf_h * 3600.0 if b is not None else math.inf,
-        mttr_s=b.mttr_min * 60.0 if b is not None else 0.0,
-        rng=rng if b is not None else None,
+        robots=failing,
+        rng=rng if failing else None,
     )

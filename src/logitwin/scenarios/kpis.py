@@ -162,6 +162,14 @@ def project(
     return p
 
 
+def _by_model(robots: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in robots:
+        m = str(r.get("model", "default"))
+        out[m] = out.get(m, 0) + int(r.get("breakdowns", 0))
+    return dict(sorted(out.items()))
+
+
 def _group(status: str) -> str:
     if status in ("idle", "broken"):
         return status
@@ -226,6 +234,7 @@ def _kpis(
         "travel_m_per_line": travel * cell_m / lines if lines else math.nan,
         "traffic_wait_share": waited / (travel + waited) if travel + waited else 0.0,
         "breakdowns": sum(r.get("breakdowns", 0) for r in robots),
+        "breakdowns_by_model": _by_model(robots),
         "disruption_events": disruptions.get("fired", 0),
         "trucks_late": sum(1 for x in delays if x > 0),
         "truck_delay_mean_min": math.fsum(delays) / len(delays) / 60.0 if delays else 0.0,

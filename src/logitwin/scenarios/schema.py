@@ -24,6 +24,7 @@ __all__ = [
     "LateTrucks",
     "LayoutSpec",
     "RobotBreakdowns",
+    "RobotModel",
     "RuntimeSpec",
     "Scenario",
     "StaffingShift",
@@ -78,6 +79,13 @@ class BatterySpec(_Strict):
         return self
 
 
+class RobotModel(_Strict):
+    """A robot model in a mixed fleet: its name and how many robots are of it."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    robots: int = Field(ge=1)
+
+
 class FleetSpec(_Strict):
     """The robot fleet."""
 
@@ -87,6 +95,30 @@ class FleetSpec(_Strict):
     initial_soc: tuple[Frac, Frac] = Field(
         (0.5, 1.0), description="initial state of charge drawn uniformly from [lo, hi]"
     )
+    models: tuple[RobotModel, ...] = Field(
+        (), description="split of the fleet by model (default: one model, 'default')"
+    )
+
+    @model_validator(mode="after")
+    def _models(self) -> FleetSpec:
+        if self.models:
+            total = sum(m.robots for m in self.models)
+            if total != self.robots:
+                raise ValueError(f"models have {total} robots in all; robots is {self.robots}")
+            names = [m.name for m in self.models]
+            if len(set(names)) != len(names):
+                raise ValueError(f"model names repeat: {names}")
+        return self
+
+    def model_names(self) -> list[str]:
+        """Each robot's model, robots of a model spread evenly through the fleet."""
+        if not self.models:
+            return ["default"] * self.robots
+        slots = sorted(
+            ((k + 0.5) / m.robots, i, m.name) for i, m in enumerate(self.models)
+            for k in range(m.robots)
+        )  # fmt: skip
+        return [name for _, _, name in slots]
 
 
 class StationsSpec(_Strict):
@@ -165,9 +197,10 @@ class _Window(_Strict):
 
 
 class RobotBreakdowns(_Strict):
-    """Every robot fails after exponential times with mean ``mtbf_h`` of running and is
-    repaired after exponential times with mean ``mttr_min`` (one robot model)."""
+    """Robots of ``model`` (every robot when omitted) fail after exponential times with
+    mean ``mtbf_h`` and are repaired after exponential times with mean ``mttr_min``."""
 
+    model: str | None = Field(None, description="a name in fleet.models; default: all")
     mtbf_h: Pos = Field(description="mean time between failures of one robot (h)")
     mttr_min: Pos = Field(description="mean time to repair (min)")
 
@@ -215,7 +248,7 @@ class LateTrucks(_Strict):
 class DisruptionsSpec(_Strict):
     """What goes wrong during the run (all optional)."""
 
-    robot_breakdowns: RobotBreakdowns | None = None
+    robot_breakdowns: RobotBreakdowns | tuple[RobotBreakdowns, ...] | None = None
     charger_outages: tuple[ChargerOutage, ...] = ()
     station_closures: tuple[StationClosure, ...] = ()
     staffing: tuple[StaffingShift, ...] = ()
