@@ -117,3 +117,19 @@ def test_cli_refuses_a_bad_file_before_writing_anything(tmp_path: Path) -> None:
     assert p.returncode == 2
     assert "orders.csv:3: 'oops' is not a time" in p.stderr.replace("\n", "")
     assert not out.exists()
+
+
+def test_a_run_stays_readable_after_its_order_file_is_gone(tmp_path: Path) -> None:
+    """Replay, path checks and animation need the floor, not the orders: they work from
+    the journal alone once the CSV has been moved away."""
+    from logitwin.experiments.animate import frames
+    from logitwin.scenarios.runner import check_paths, replay
+
+    _write(tmp_path, "".join(f"O{k},{30 * k},S{k % 3},1,\n" for k in range(50)))
+    result = run_scenario(load_scenario(_scenario(tmp_path, "orders.csv")), tmp_path / "run")
+    (tmp_path / "orders.csv").rename(tmp_path / "gone.csv")
+    journal = tmp_path / "run" / "journal.sqlite"
+    assert replay(journal).kpis == result.kpis
+    steps, conflicts = check_paths(journal)
+    assert steps > 0 and conflicts == []
+    assert len(frames(journal, 0.0, 600.0, 10.0)[0]) == 60

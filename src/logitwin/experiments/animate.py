@@ -54,7 +54,7 @@ def frames(
     journal: Path, start_s: float, end_s: float, every_s: float, heat_half_life_s: float = 30.0
 ) -> tuple[list[Frame], Any]:
     """Frames every ``every_s`` seconds in ``[start_s, end_s)`` and the run's site."""
-    from logitwin.scenarios.build import build_twin
+    from logitwin.scenarios.build import build_site
     from logitwin.scenarios.loader import parse_scenario
 
     if not journal.is_file():
@@ -73,7 +73,7 @@ def frames(
                 f"the run lasts {horizon / 60:g} min; --from-min must be less than that"
             )
         end_s = min(end_s, horizon)
-        site = build_twin(scenario, journal=None).site
+        site = build_site(scenario)
         size = site.grid.size
         pos: list[int] = []
         status: dict[int, str] = {}

@@ -145,7 +145,7 @@ def floor_occupancy(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
     """Robot-steps per cell over a run (from its journal) and the floor's free mask, both
     (height, width); ``None`` when the run has no journal."""
     from logitwin.actors.journal import JournalReader
-    from logitwin.scenarios.build import build_twin
+    from logitwin.scenarios.build import build_site
     from logitwin.scenarios.kpis import project
     from logitwin.scenarios.loader import parse_scenario
 
@@ -156,7 +156,7 @@ def floor_occupancy(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
         meta = j.meta()
         proj = project(j.rows(), float(meta["horizon_s"]), float(meta["cell_m"]), True)
         scenario = parse_scenario(json.loads(meta["scenario"]), str(journal))
-    grid = build_twin(scenario, journal=None).site.grid
+    grid = build_site(scenario).grid
     counts = np.zeros(grid.size)
     if proj.paths is not None and proj.paths.size:
         np.add.at(counts, proj.paths[1:].ravel(), 1.0)

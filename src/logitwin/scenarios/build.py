@@ -32,7 +32,7 @@ from logitwin.sim.orders_csv import OrderFeed, load_orders_csv
 from logitwin.site import DistanceOracle, LayoutParams, Site, generate_layout
 from logitwin.site.distance import distances_around
 
-__all__ = ["Twin", "build_twin", "truck_schedule"]
+__all__ = ["Twin", "build_site", "build_twin", "truck_schedule"]
 
 
 @dataclass
@@ -79,6 +79,15 @@ def truck_schedule(
     return out
 
 
+def build_site(scenario: Scenario) -> Site:
+    """The scenario's floor alone (layout, stations, chargers, docks): what replays,
+    path checks and animations need, without the orders or any actor."""
+    try:
+        return generate_layout(LayoutParams(**scenario.layout.model_dump()))
+    except ValueError as exc:
+        raise ScenarioError(f"layout: {exc}") from None
+
+
 def build_twin(
     scenario: Scenario,
     journal: Journal | None,
@@ -95,10 +104,7 @@ def build_twin(
         runtime: makes the runtime from (seed, lookahead, journal); default
             :class:`LocalSystem`.
     """
-    try:
-        site = generate_layout(LayoutParams(**scenario.layout.model_dump()))
-    except ValueError as exc:
-        raise ScenarioError(f"layout: {exc}") from None
+    site = build_site(scenario)
     grid = site.grid
     sc = scenario
     step_s = step_duration(sc.floor.cell_m, sc.floor.speed_mps)

@@ -18,7 +18,7 @@ from logitwin.actors.journal import Journal, JournalReader
 from logitwin.actors.runtime import Runtime
 from logitwin.control.validator import Conflict, find_conflicts
 from logitwin.errors import JournalError, LogitwinError
-from logitwin.scenarios.build import Twin, build_twin
+from logitwin.scenarios.build import Twin, build_site, build_twin
 from logitwin.scenarios.kpis import Projection, project
 from logitwin.scenarios.loader import parse_scenario
 from logitwin.scenarios.schema import Scenario
@@ -168,7 +168,7 @@ def check_paths(journal_path: str | Path) -> tuple[int, list[Conflict]]:
     proj = replay(journal_path, keep_paths=True)
     with JournalReader(journal_path) as j:
         scenario = parse_scenario(json.loads(j.meta()["scenario"]), str(journal_path))
-    grid = build_twin(scenario, journal=None).site.grid
+    grid = build_site(scenario).grid
     paths: Any = proj.paths if proj.paths is not None and proj.paths.size else []
     steps = max(0, len(paths) - 1)
     return steps, find_conflicts(grid, paths)
