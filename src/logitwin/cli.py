@@ -145,29 +145,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console()
     err = Console(stderr=True)
+    commands = {
+        "scenarios": lambda: _scenarios(console),
+        "validate": lambda: _validate(args, console),
+        "run": lambda: _run(args, console),
+        "sweep": lambda: _sweep(args, console),
+        "compare": lambda: _compare(args, console),
+        "animate": lambda: _animate(args, console),
+        "optimize": lambda: _optimize(args, console),
+        "replay": lambda: _replay(args, console),
+        "mapf": lambda: _mapf(args, console),
+    }
     try:
-        if args.command == "scenarios":
-            return _scenarios(console)
-        if args.command == "validate":
-            return _validate(args, console)
-        if args.command == "run":
-            return _run(args, console)
-        if args.command == "sweep":
-            return _sweep(args, console)
-        if args.command == "compare":
-            return _compare(args, console)
-        if args.command == "animate":
-            return _animate(args, console)
-        if args.command == "optimize":
-            return _optimize(args, console)
-        if args.command == "replay":
-            return _replay(args, console)
-        if args.command == "mapf":
-            return _mapf(args, console)
+        return commands[args.command]()
     except LogitwinError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
         return 2
-    return 2  # pragma: no cover - argparse rejects unknown commands
 
 
 def _scenarios(console: Console) -> int:
