@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from logitwin.errors import LogitwinError
-from logitwin.experiments.sweep import t_quantile_975
+from logitwin.experiments.sweep import mean_ci, t_quantile_975
 
 __all__ = ["HEADLINE", "Arm", "Diff", "differences", "load_arms"]
 
@@ -75,14 +75,8 @@ class Diff:
 
 
 def _mean_ci(xs: list[float]) -> tuple[float, float]:
-    n = len(xs)
-    if n == 0:
-        return math.nan, math.nan
-    mean = math.fsum(xs) / n
-    if n < 2:
-        return mean, math.nan
-    sd = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1))
-    return mean, t_quantile_975(n - 1) * sd / math.sqrt(n)
+    mean, _, half = mean_ci(xs)
+    return mean, half
 
 
 def _number(text: str) -> float | str:

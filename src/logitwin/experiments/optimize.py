@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from logitwin.errors import ScenarioError
-from logitwin.experiments.sweep import expand, run_sweep, t_quantile_975
+from logitwin.experiments.sweep import expand, mean_ci, run_sweep
 
 __all__ = ["ALIASES", "Constraint", "Evaluation", "minimize", "parse_constraint"]
 
@@ -114,10 +114,8 @@ def _evaluate(
     res = run_sweep(jobs, folder, [path], address, workers, progress)
     xs = [float(r.get(constraint.kpi, math.nan)) for r in res.rows]
     xs = [x for x in xs if math.isfinite(x)]
+    mean, _, half = mean_ci(xs)
     n = len(xs)
-    mean = math.fsum(xs) / n if n else math.nan
-    sd = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1)) if n > 1 else math.nan
-    half = t_quantile_975(n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
     return Evaluation(value, n, mean, half, constraint.holds(mean), folder)
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "Job",
     "SweepResult",
     "expand",
+    "mean_ci",
     "parse_grid",
     "run_job",
     "run_sweep",
@@ -191,6 +192,19 @@ class SweepResult:
     workers: int
 
 
+def mean_ci(xs: Sequence[float]) -> tuple[float, float, float]:
+    """Mean, sample standard deviation and the half-width of the Student-t 95% interval
+    (NaN where there are too few values: none for the mean, one for the rest)."""
+    n = len(xs)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = math.fsum(xs) / n
+    if n < 2:
+        return mean, math.nan, math.nan
+    std = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1))
+    return mean, std, t_quantile_975(n - 1) * std / math.sqrt(n)
+
+
 def summarise(rows: list[dict[str, Any]], params: Sequence[str]) -> list[dict[str, Any]]:
     """Per cell and scalar KPI: n, mean, sample std and the 95% CI (Student t)."""
     skip = {"cell", "rep", "seed", *params}
@@ -204,9 +218,7 @@ def summarise(rows: list[dict[str, Any]], params: Sequence[str]) -> list[dict[st
         for k in kpis:
             xs = [float(r[k]) for r in group if r.get(k) is not None and not math.isnan(r[k])]
             n = len(xs)
-            mean = sum(xs) / n if n else math.nan
-            std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1)) if n > 1 else math.nan
-            half = t_quantile_975(n - 1) * std / math.sqrt(n) if n > 1 else math.nan
+            mean, std, half = mean_ci(xs)
             entry: dict[str, Any] = {"cell": cell}
             entry.update({p: group[0][p] for p in params})
             entry.update(
