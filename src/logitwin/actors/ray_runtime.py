@@ -42,7 +42,7 @@ import numpy as np
 
 from logitwin.actors.codec import Message, decode, encode, encode_fields
 from logitwin.actors.journal import Journal
-from logitwin.actors.runtime import NORMAL, Actor, System
+from logitwin.actors.runtime import NORMAL, Actor, System, delivery
 from logitwin.errors import LogitwinError
 
 __all__ = ["HostEngine", "Placement", "RaySystem"]
@@ -141,12 +141,7 @@ class HostEngine:
     def send(
         self, sender: str, to: str, msg: Message, delay: float = 0.0, priority: int = NORMAL
     ) -> None:
-        if delay < 0:
-            raise ValueError(f"negative delay {delay}; a message cannot arrive in the past")
-        if to != sender and delay < self._lookahead:
-            delay = self._lookahead
-        seq = self._seq.get(sender, 0) + 1
-        self._seq[sender] = seq
+        delay, seq = delivery(self._seq, sender, to, delay, self._lookahead)
         t = self._now + delay
         if self._replay_from is not None:
             # Rebuilding: what was sent before the crash has been delivered (and is being
@@ -388,9 +383,8 @@ class RaySystem:
         with self._lock:
             if to not in self._ids:
                 raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
-            seq = self._ext_seq.get(sender, 0) + 1
-            self._ext_seq[sender] = seq
-            t = self._stamp() + max(delay, self._lookahead)
+            delay, seq = delivery(self._ext_seq, sender, to, delay, self._lookahead)
+            t = self._stamp() + max(delay, self._lookahead)  # from outside: never a timer
             self._external.append(("msg", (t, priority, sender, seq, to, data)))
         self._wake.set()
 

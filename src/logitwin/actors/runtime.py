@@ -20,7 +20,16 @@ from logitwin.actors.codec import Message, encode_fields
 from logitwin.actors.journal import Journal
 from logitwin.errors import LogitwinError, ProtocolError
 
-__all__ = ["NORMAL", "URGENT", "Actor", "LocalSystem", "Runtime", "System", "handles"]
+__all__ = [
+    "NORMAL",
+    "URGENT",
+    "Actor",
+    "LocalSystem",
+    "Runtime",
+    "System",
+    "delivery",
+    "handles",
+]
 
 URGENT = 0
 NORMAL = 1
@@ -37,6 +46,19 @@ def handles(*types: type[Message]) -> Callable[[F], F]:
         return fn
 
     return mark
+
+
+def delivery(
+    seqs: dict[str, int], sender: str, to: str, delay: float, lookahead: float
+) -> tuple[float, int]:
+    """The delay a message really takes (at least ``lookahead`` between two actors; a
+    timer to self may be shorter) and the sender's next sequence number, counted in
+    ``seqs``: the parts of the delivery key every runtime must compute alike."""
+    if delay < 0:
+        raise ValueError(f"negative delay {delay}; a message cannot arrive in the past")
+    seq = seqs.get(sender, 0) + 1
+    seqs[sender] = seq
+    return (lookahead if to != sender and delay < lookahead else delay), seq
 
 
 class System(Protocol):
@@ -215,14 +237,9 @@ class LocalSystem:
         self, sender: str, to: str, msg: Message, delay: float = 0.0, priority: int = NORMAL
     ) -> None:
         """Queue ``msg``; see the module docstring for the delivery order."""
-        if delay < 0:
-            raise ValueError(f"negative delay {delay}; a message cannot arrive in the past")
         if to not in self._actors:
             raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
-        if to != sender and delay < self._lookahead:
-            delay = self._lookahead
-        seq = self._seq.get(sender, 0) + 1
-        self._seq[sender] = seq
+        delay, seq = delivery(self._seq, sender, to, delay, self._lookahead)
         t = self.env.now + delay
         heapq.heappush(self._heap, (t, priority, sender, seq, to, msg))
         if t not in self._scheduled:
