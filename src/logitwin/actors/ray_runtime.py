@@ -45,7 +45,7 @@ from logitwin.actors.journal import Journal
 from logitwin.actors.runtime import NORMAL, Actor, System, delivery
 from logitwin.errors import LogitwinError
 
-__all__ = ["HostEngine", "Placement", "RaySystem"]
+__all__ = ["HostEngine", "Placement", "RaySystem", "connect_ray"]
 
 A = TypeVar("A", bound=Actor)
 
@@ -235,6 +235,22 @@ class HostEngine:
         return out, sp, rows_out, (heap[0][0] if heap else math.inf), n, started
 
 
+def connect_ray(address: str | None, num_cpus: int | None = None) -> bool:
+    """Make sure this process talks to Ray: the running instance if there is one, else
+    the cluster at ``address``, else a new local instance with ``num_cpus`` CPUs (default
+    all). Returns whether it started one, which the caller then shuts down."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    quiet: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
+    if address is None:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, **quiet)
+    else:
+        ray.init(address=address, **quiet)
+    return True
+
+
 def _host_class() -> Any:
     import ray
 
@@ -290,7 +306,6 @@ class RaySystem:
         address: str | None = None,
         realtime: float | None = None,
     ) -> None:
-        import ray
 
         if lookahead <= 0:
             raise ValueError(f"lookahead must be > 0 s, got {lookahead}")
@@ -306,13 +321,7 @@ class RaySystem:
         self.journal = journal
         self._seeds = np.random.SeedSequence(seed)
         self._now = 0.0
-        self._started_ray = False
-        if not ray.is_initialized():
-            if address is None:
-                ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
-            else:
-                ray.init(address=address, log_to_driver=False, configure_logging=False)
-            self._started_ray = True
+        self._started_ray = connect_ray(address)
         self._Host = _host_class()
         self._hosts: dict[str, Any] = {}
         self._inbox: dict[str, list[Wire]] = {}

@@ -136,7 +136,7 @@ def minimize(
 
     Returns ``(None, evaluations)`` when even ``hi`` misses the target.
     """
-    import ray
+    from logitwin.actors.ray_runtime import connect_ray
 
     node: Any = base
     for key in path.split("."):
@@ -152,14 +152,7 @@ def minimize(
     start = min(max(start, lo), hi)
     out.mkdir(parents=True, exist_ok=True)
     evals: dict[int, Evaluation] = {}
-    started = False
-    if not ray.is_initialized():
-        kw: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
-        if address is None:
-            ray.init(num_cpus=workers, include_dashboard=False, **kw)
-        else:
-            ray.init(address=address, **kw)
-        started = True
+    started = connect_ray(address, workers)
     try:
 
         def ev(v: int) -> Evaluation:
@@ -200,6 +193,8 @@ def minimize(
                 bad = mid
     finally:
         if started:
+            import ray
+
             ray.shutdown()
     best = evals[good]
     history = sorted(evals.values(), key=lambda e: e.value)

@@ -263,6 +263,8 @@ def run_sweep(
     """
     import ray
 
+    from logitwin.actors.ray_runtime import connect_ray
+
     out = Path(out_dir).resolve()
     if (out / "runs.csv").exists():
         raise ScenarioError(f"{out} already holds a sweep; choose another --out folder")
@@ -283,18 +285,7 @@ def run_sweep(
         )
         + "\n"
     )
-    started_here = False
-    if not ray.is_initialized():
-        if address is None:
-            ray.init(
-                num_cpus=workers or os.cpu_count() or 1,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-            )
-        else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
-        started_here = True
+    started_here = connect_ray(address, workers)
     t0 = time.perf_counter()
     try:
         n_workers = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
