@@ -22,7 +22,6 @@ from logitwin.scenarios.build import Twin, build_site, build_twin
 from logitwin.scenarios.kpis import Projection, project
 from logitwin.scenarios.loader import parse_scenario
 from logitwin.scenarios.schema import Scenario
-from logitwin.sim.orders_csv import load_orders_csv
 
 __all__ = ["RunResult", "check_paths", "replay", "run_scenario"]
 
@@ -82,20 +81,26 @@ def run_scenario(
         placement: with Ray, ``sharded:N`` or ``per_entity``.
     """
     make = _runtime_factory(runtime, placement)
-    if scenario.demand.orders_csv is not None:
-        # A bad order file stops the run before anything is written.
-        load_orders_csv(
-            scenario.demand.orders_csv, scenario.horizon_h * 3600.0, scenario.inventory.skus
-        )
     out = Path(out_dir)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     if (out / JOURNAL).exists():
         raise JournalError(f"{out} already holds a run; choose another --out folder")
     resolved = scenario.model_dump(mode="json")
-    (out / "scenario.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     journal = Journal(out / JOURNAL)
     t0 = time.perf_counter()
-    twin = build_twin(scenario, journal, make)
+    try:
+        twin = build_twin(scenario, journal, make)
+    except BaseException:
+        # A scenario the build refuses (a bad order file, a disruption naming a missing
+        # station, a fleet too large) leaves nothing behind.
+        journal.close()
+        for f in out.glob(JOURNAL + "*"):
+            f.unlink()
+        if created:
+            out.rmdir()
+        raise
+    (out / "scenario.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     journal.set_meta(
         scenario=json.dumps(resolved, sort_keys=True),
         seed=str(scenario.seed),
