@@ -69,6 +69,7 @@ class TrafficController(Actor):
         # While robots are frozen, distances route around them (a broken robot blocks
         # its aisle): a map of the floor with their cells blocked, rebuilt on change.
         self._around: Callable[[int], Sequence[int]] | None = None
+        self._frozen_cells: set[int] = set()  # where frozen robots stand (they do not move)
         self._make_around = around
         self.notified = [True] * n
         self.moved = [0] * n
@@ -87,7 +88,8 @@ class TrafficController(Actor):
         if self.frozen[i] == msg.on:
             return
         self.frozen[i] = msg.on
-        cells = [self.pos[k] for k in range(len(self.pos)) if self.frozen[k]]
+        self._frozen_cells = {self.pos[k] for k in range(len(self.pos)) if self.frozen[k]}
+        cells = sorted(self._frozen_cells)
         self._around = self._make_around(cells) if cells and self._make_around else None
         for k, goal in enumerate(self.goal):
             if goal is not None:
@@ -96,13 +98,11 @@ class TrafficController(Actor):
 
     def _route(self, goal: int, start: int) -> Sequence[int]:
         """Distances to ``goal``, around frozen robots when that still reaches it."""
-        if self._around is not None:
-            frozen = {self.pos[k] for k in range(len(self.pos)) if self.frozen[k]}
-            if goal not in frozen:
-                around = self._around(goal)
-                neighbors = self.planner.grid.neighbors[start]
-                if start == goal or any(around[c] < 1 << 30 for c in neighbors):
-                    return around
+        if self._around is not None and goal not in self._frozen_cells:
+            around = self._around(goal)
+            neighbors = self.planner.grid.neighbors[start]
+            if start == goal or any(around[c] < 1 << 30 for c in neighbors):
+                return around
         return self._dist_to(goal)
 
     @handles(Goto)
@@ -147,7 +147,7 @@ class TrafficController(Actor):
         pos = self.pos
         goal = self.goal
         pinned = self.pinned
-        if any(self.frozen):
+        if self._frozen_cells:
             pinned = [p or f for p, f in zip(pinned, self.frozen, strict=True)]
         nxt = self.planner.plan_cells(pos, self._dist, pinned)
         moves: list[int] = []
