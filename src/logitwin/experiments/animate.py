@@ -142,11 +142,8 @@ def render_gif(
         raise LogitwinError(f"--minutes must be > 0, got {minutes}")
     journal = run_dir / "journal.sqlite" if run_dir.is_dir() else run_dir
     if start_min is None:
-        try:
-            with JournalReader(journal) as j:
-                horizon = float(j.meta().get("horizon_s", 0.0))
-        except LogitwinError:
-            raise
+        with JournalReader(journal) as j:
+            horizon = float(j.meta().get("horizon_s", 0.0))
         start_min = 60.0 if horizon >= 2 * 3600 else 0.0
     fr, site = frames(journal, start_min * 60.0, (start_min + minutes) * 60.0, every_s)
     if not fr:
@@ -181,20 +178,20 @@ def render_gif(
         ax.scatter([], [], c=color, label=label, edgecolors="black", linewidths=0.5, s=28)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=4, fontsize=8,
               frameon=False)  # fmt: skip
-    markers = {"carrying": "s"}
+    from matplotlib.markers import MarkerStyle
+
+    def _marker(name: str) -> Any:
+        m = MarkerStyle(name)
+        return m.get_path().transformed(m.get_transform())
+
+    square, circle = _marker("s"), _marker("o")  # a square carries a pod
 
     def draw(k: int) -> Any:
         f = fr[k]
         rows, cols = np.divmod(f.cells, w)
         dots.set_offsets(np.column_stack([cols, rows]))
         dots.set_facecolor([_GROUP_COLOR[gr] for gr in f.groups])
-        paths = []
-        from matplotlib.markers import MarkerStyle
-
-        for gr in f.groups:
-            m = MarkerStyle(markers.get(gr, "o"))
-            paths.append(m.get_path().transformed(m.get_transform()))
-        dots.set_paths(paths)
+        dots.set_paths([square if gr == "carrying" else circle for gr in f.groups])
         heat_im.set_data(f.heat.reshape(h, w))
         hh, mm = divmod(int(f.time // 60), 60)
         ss = int(f.time % 60)
