@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,30 @@ def _run(sc: Scenario, path: Path, placement: str | None) -> tuple[Any, Journal,
     return proj, journal, holder.get("system")
 
 
+def _kill_host(system: RaySystem, index: int) -> int:
+    """SIGKILL the process of the ``index``-th host (by key); return its pid."""
+    host = system.hosts[sorted(system.hosts)[index]]
+    pid = int(ray.get(host.pid.remote()))
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def _kill_host_when(
+    system: RaySystem, ready: Callable[[], bool], index: int
+) -> tuple[threading.Thread, list[int]]:
+    """A started thread that kills host ``index`` once ``ready()``; the pids it killed."""
+    killed: list[int] = []
+
+    def killer() -> None:
+        while not ready():
+            time.sleep(0.01)
+        killed.append(_kill_host(system, index))
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    return thread, killed
+
+
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [("sharded:3", Placement("sharded", 3)), ("sharded", Placement("sharded", 4))],
@@ -95,18 +119,8 @@ def test_killed_host_is_rebuilt_from_the_journal(tmp_path: Path, ray_instance: N
     journal = Journal(tmp_path / "ray.sqlite")
     system = RaySystem(sc.seed, sc.runtime.lookahead_s, journal, "sharded:2")
     twin = build_twin(sc, journal, lambda *_: system)
-    killed: list[int] = []
-
-    def killer() -> None:
-        while system.windows < 800:  # a third of the way in
-            time.sleep(0.01)
-        host = system.hosts[sorted(system.hosts)[0]]
-        pid = ray.get(host.pid.remote())
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
-
-    thread = threading.Thread(target=killer, daemon=True)
-    thread.start()
+    # A third of the way in.
+    thread, killed = _kill_host_when(system, lambda: system.windows >= 800, 0)
     system.run(until=twin.horizon_s)
     thread.join(timeout=30)
     assert killed and system.recoveries >= 1
@@ -125,18 +139,7 @@ def test_live_mode_keeps_the_wall_clock_and_survives_a_killed_host(
     journal = Journal(tmp_path / "live.sqlite")
     system = RaySystem(sc.seed, sc.runtime.lookahead_s, journal, "sharded:2", realtime=60.0)
     twin = build_twin(sc, journal, lambda *_: system)
-    killed: list[int] = []
-
-    def killer() -> None:
-        while system.now < 120.0:
-            time.sleep(0.01)
-        host = system.hosts[sorted(system.hosts)[1]]
-        pid = ray.get(host.pid.remote())
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
-
-    thread = threading.Thread(target=killer, daemon=True)
-    thread.start()
+    thread, killed = _kill_host_when(system, lambda: system.now >= 120.0, 1)
     t0 = time.monotonic()
     system.run(until=twin.horizon_s)
     wall = time.monotonic() - t0
@@ -172,9 +175,7 @@ def test_live_orders_from_outside_survive_a_killed_host(tmp_path: Path, ray_inst
             system.spawn(Order, aid, skus=(3 + k, 40), cutoff=float("inf"), pack_s=30.0)
             accepted.append(aid)
             if k == 2:
-                host = system.hosts[sorted(system.hosts)[0]]
-                killed.append(ray.get(host.pid.remote()))
-                os.kill(killed[-1], signal.SIGKILL)
+                killed.append(_kill_host(system, 0))
         for bad in (
             lambda: system.spawn(Order, "order:wms-0", skus=(1,), cutoff=1e9, pack_s=1.0),
             lambda: system.spawn(Order, "order:wms-x", skus=(), cutoff=1e9, pack_s=1.0),
