@@ -19,6 +19,7 @@ import numpy as np
 
 from logitwin.control.actions import ORIENT_NAMES, check_step
 from logitwin.control.assignment import greedy_assign
+from logitwin.control.lns import WindowedLNS, plan_actions_of, plan_cost
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.errors import SiteError
 from logitwin.site.distance import DistanceOracle
@@ -65,6 +66,10 @@ class LorrRunner:
     seed: int = 0
     max_cached_maps: int | None = 20_000
     active_density: float | None = ACTIVE_DENSITY
+    refine_share: float = 0.0
+    window: int = 10
+    neighbourhood: int = 6
+    warm_start: bool = True
     # --- state, filled by run() ---
     cells: list[int] = field(default_factory=list)
     orients: list[int] = field(default_factory=list)
@@ -97,6 +102,11 @@ class LorrRunner:
         self.planner = PIBT(
             self.grid, self.n, np.random.default_rng(self.seed), state_tables=self.state_tables
         )
+        self.lns = WindowedLNS(
+            self.grid, self.window, np.random.default_rng(self.seed + 1), self.neighbourhood
+        )
+        self._plan: list[list[int]] | None = None
+        self._fwd = self.lns._fwd
         self.cells = [int(c) for c in p.starts]
         self.orients = [0] * self.n
         self.t = 0
@@ -238,6 +248,8 @@ class LorrRunner:
         table = self.rot.table if self.state_tables else self.oracle.dist_map
         dists = [table(g) if g >= 0 else None for g in goals]
         actions = self.planner.plan_actions(self.cells, self.orients, dists)
+        if self.refine_share > 0 and self.state_tables:
+            actions = self._refine(actions, goals, dists, t0)
         elapsed = time.perf_counter() - t0
         self.planner_times.append(elapsed)
         for k, g in enumerate(goals):
@@ -261,6 +273,44 @@ class LorrRunner:
         self.t += 1
         self._check_finished()
         self._reveal()
+
+    def _refine(
+        self, actions: list[str], goals: list[int], dists: list[Any], t0: float
+    ) -> list[str]:
+        """Windowed LNS from a PIBT rollout (or the last plan, shifted) until the deadline."""
+        deadline = t0 + self.refine_share * self.step_budget_s
+        planner = self.planner
+        prio, steps = list(planner._prio), planner._steps
+        fwd = self._fwd
+        states = [c * 4 + o for c, o in zip(self.cells, self.orients, strict=True)]
+        paths = [[s] for s in states]
+        cur_a = actions
+        for k in range(self.window):
+            nxt = []
+            for p, a in zip(paths, cur_a, strict=True):
+                s = p[-1]
+                if a == "F":
+                    s = fwd[s]
+                elif a == "R":
+                    s = s - (s & 3) + ((s + 1) & 3)
+                elif a == "C":
+                    s = s - (s & 3) + ((s + 3) & 3)
+                p.append(s)
+                nxt.append(s)
+            if k == self.window - 1:
+                break
+            cur_a = planner.plan_actions([s >> 2 for s in nxt], [s & 3 for s in nxt], dists)
+        planner._prio, planner._steps = prio, steps
+        if self.warm_start and self._plan is not None:
+            old = self._plan
+            if all(p[0] == s for p, s in zip(old, states, strict=True)):
+                def total(ps: list[list[int]]) -> int:
+                    return sum(plan_cost(q, g, d) for q, g, d in zip(ps, goals, dists, strict=True))
+                if total(old) < total(paths):
+                    paths = [list(q) for q in old]
+        paths = self.lns.refine(paths, goals, dists, deadline)
+        self._plan = [p[1:] + [p[-1]] for p in paths]
+        return plan_actions_of(paths)
 
     def run(self, steps: int) -> dict[str, Any]:
         """Simulate ``steps`` timesteps and return LoRR's output JSON as a dict."""

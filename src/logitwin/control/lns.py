@@ -1,0 +1,294 @@
+"""Anytime refinement of a fleet's next steps: windowed large neighbourhood search (LNS).
+
+PIBT decides one step at a time and never looks back; in the rotation model that wastes
+steps on turns and on chains that stall behind a turning robot. Whatever the step budget
+leaves after PIBT goes here (WPPL, Jiang et al. 2024): the fleet's plans for the next
+``window`` steps, over (cell, orientation) states, are improved by repeatedly taking a
+few robots out, re-planning them one by one with space-time A* around everyone else's
+plans, and keeping the result when the total cost does not rise. Only the first step is
+executed; the rest seeds the next step's search.
+
+A robot's cost over the window is the step at which it first stands on its goal, or
+``window + H(last state)`` if it does not get there (``H``: its exact turn-aware distance
+table). Robots without a goal cost nothing but still take part, so they can move aside.
+
+Plans are conflict-free by construction (vertex and swap conflicts are reserved; a robot
+may follow another into the cell it leaves, as the LoRR rules allow) and every change is
+checked against the reservations of all other robots.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from logitwin.site.grid import Grid
+
+__all__ = ["WindowedLNS", "plan_actions_of", "plan_cost"]
+
+
+def plan_cost(path: Sequence[int], goal: int, table: Sequence[int] | None) -> int:
+    """A robot's cost over the window: arrival step, or window + remaining distance."""
+    if goal < 0 or table is None:
+        return 0
+    for t, s in enumerate(path):
+        if s >> 2 == goal:
+            return t
+    return len(path) - 1 + int(table[path[-1]])
+
+
+def plan_actions_of(paths: Sequence[Sequence[int]]) -> list[str]:
+    """The first step of each state plan as a LoRR action (``F``, ``R``, ``C``, ``W``)."""
+    out = []
+    for p in paths:
+        a, b = p[0], p[1]
+        if a >> 2 != b >> 2:
+            out.append("F")
+        elif a == b:
+            out.append("W")
+        else:
+            out.append("R" if (b & 3) == ((a + 1) & 3) else "C")
+    return out
+
+
+class WindowedLNS:
+    """Improves windowed state plans of a whole fleet within a deadline.
+
+    Args:
+        grid: the map.
+        window: steps planned ahead (plans hold ``window + 1`` states, the first the
+            current one).
+        rng: picks neighbourhoods and re-planning orders.
+        neighbourhood: robots re-planned together.
+    """
+
+    def __init__(
+        self, grid: Grid, window: int, rng: np.random.Generator, neighbourhood: int = 6
+    ) -> None:
+        if window < 1:
+            raise ValueError(f"window must be >= 1, got {window}")
+        if neighbourhood < 1:
+            raise ValueError(f"neighbourhood must be >= 1, got {neighbourhood}")
+        self.grid = grid
+        self.window = window
+        self.rng = rng
+        self.neighbourhood = neighbourhood
+        # fwd[s]: state after a forward move from state s = cell * 4 + o (-1: blocked).
+        table = grid.neighbor_table.tolist()
+        self._fwd = [(-1 if table[s >> 2][s & 3] < 0 else table[s >> 2][s & 3] * 4 + (s & 3))
+                     for s in range(grid.size * 4)]
+        self.stats = {"calls": 0, "tries": 0, "improved": 0, "gain": 0}
+
+    # --- the search ----------------------------------------------------------------------
+    def refine(
+        self,
+        paths: list[list[int]],
+        goals: Sequence[int],
+        tables: Sequence[Sequence[int] | None],
+        deadline: float,
+    ) -> list[list[int]]:
+        """Improve ``paths`` (one list of ``window + 1`` states per robot, conflict-free)
+        until ``deadline`` (a ``time.perf_counter()`` value); returns the improved plans."""
+        n = len(paths)
+        h = self.window
+        size = self.grid.size
+        self.stats["calls"] += 1
+        vres: dict[int, int] = {}
+        eres: dict[int, int] = {}
+        for i, p in enumerate(paths):
+            self._reserve(i, p, vres, eres, size)
+        costs = [plan_cost(paths[i], goals[i], tables[i]) for i in range(n)]
+        ideal = [
+            0 if goals[i] < 0 or tables[i] is None else min(h, int(tables[i][paths[i][0]]))
+            for i in range(n)
+        ]
+        delayed = [i for i in range(n) if costs[i] > ideal[i]]
+        if not delayed:
+            return paths
+        rng = self.rng
+        while time.perf_counter() < deadline:
+            seed = delayed[int(rng.integers(len(delayed)))]
+            group = self._group(seed, paths, goals, tables, vres, size)
+            self.stats["tries"] += 1
+            old = [paths[i] for i in group]
+            old_cost = sum(costs[i] for i in group)
+            for i in group:
+                self._release(i, paths[i], vres, eres, size)
+            order = list(group)
+            rng.shuffle(order)
+            new: dict[int, list[int]] = {}
+            total = 0
+            ok = True
+            for i in order:
+                p = self._astar(paths[i][0], goals[i], tables[i], vres, eres, size)
+                if p is None:
+                    ok = False
+                    break
+                new[i] = p
+                self._reserve(i, p, vres, eres, size)
+                total += plan_cost(p, goals[i], tables[i])
+                if total > old_cost:
+                    ok = False
+                    break
+            if ok:
+                if total < old_cost:
+                    self.stats["improved"] += 1
+                    self.stats["gain"] += old_cost - total
+                for i in group:
+                    paths[i] = new[i]
+                    costs[i] = plan_cost(new[i], goals[i], tables[i])
+                delayed = [i for i in range(n) if costs[i] > ideal[i]]
+                if not delayed:
+                    break
+            else:
+                for i, p in new.items():
+                    self._release(i, p, vres, eres, size)
+                for i, p in zip(group, old, strict=True):
+                    paths[i] = p
+                    self._reserve(i, p, vres, eres, size)
+        return paths
+
+    def _group(
+        self,
+        seed: int,
+        paths: list[list[int]],
+        goals: Sequence[int],
+        tables: Sequence[Sequence[int] | None],
+        vres: dict[int, int],
+        size: int,
+    ) -> list[int]:
+        """The seed and robots in the way of its unobstructed path (then its neighbours)."""
+        group = [seed]
+        want = self.neighbourhood
+        table = tables[seed]
+        s = paths[seed][0]
+        fwd = self._fwd
+        h = self.window
+        if table is not None:
+            # Follow the seed's distance table greedily for the window; whoever holds one
+            # of those cells at some step is in the way.
+            cells = [s >> 2]
+            for _ in range(h):
+                if s >> 2 == goals[seed]:
+                    break
+                c4 = s - (s & 3)
+                opts = [c4 + ((s + 1) & 3), c4 + ((s + 3) & 3)]
+                if fwd[s] >= 0:
+                    opts.append(fwd[s])
+                s = min(opts, key=table.__getitem__)
+                cells.append(s >> 2)
+            for c in cells:
+                for t in range(h + 1):
+                    k = vres.get(t * size + c)
+                    if k is not None and k not in group:
+                        group.append(k)
+                        if len(group) >= want:
+                            return group
+        # Fill up with robots near the seed now.
+        start = paths[seed][0] >> 2
+        seen = {start}
+        frontier = [start]
+        nbs = self.grid.neighbor_table
+        while frontier and len(group) < want:
+            nxt = []
+            for c in frontier:
+                for v in nbs[c].tolist():
+                    if v >= 0 and v not in seen:
+                        seen.add(v)
+                        nxt.append(v)
+                        k = vres.get(v)  # t = 0
+                        if k is not None and k not in group:
+                            group.append(k)
+            frontier = nxt
+            if len(seen) > 64:
+                break
+        return group[:want]
+
+    def _astar(
+        self,
+        start: int,
+        goal: int,
+        table: Sequence[int] | None,
+        vres: dict[int, int],
+        eres: dict[int, int],
+        size: int,
+    ) -> list[int] | None:
+        """Cheapest state path of ``window`` steps from ``start`` around the reservations."""
+        h = self.window
+        fwd = self._fwd
+        if goal < 0 or table is None:
+            goal = -1
+        arrived0 = 1 if (start >> 2) == goal or goal < 0 else 0
+        h0 = 0 if arrived0 else int(table[start])  # type: ignore[index]
+        # Node key: (t * 4 * size + s) * 2 + arrived. g counts steps before arrival.
+        s4 = 4 * size
+        k0 = start * 2 + arrived0
+        parent: dict[int, int] = {k0: -1}
+        best: dict[int, int] = {k0: 0}
+        heap = [(h0, 0, 0, k0)]  # (f, -t, tie, key): deeper first on ties
+        tie = 0
+        while heap:
+            _, nt, _, key = heapq.heappop(heap)
+            t = -nt
+            if t == h:
+                path = []
+                while key >= 0:
+                    path.append((key >> 1) % s4)
+                    key = parent[key]
+                path.reverse()
+                return path
+            arrived = key & 1
+            s = (key >> 1) % s4
+            g = best[key]
+            c = s >> 2
+            c4 = s - (s & 3)
+            t1 = t + 1
+            base = t1 * s4
+            g2 = g if arrived else g + 1
+            for s2 in (s, fwd[s], c4 + ((s + 1) & 3), c4 + ((s + 3) & 3)):
+                if s2 < 0:
+                    continue
+                c2 = s2 >> 2
+                if (t1 * size + c2) in vres:
+                    continue
+                if c2 != c and ((t * size + c2) * size + c) in eres:
+                    continue  # swap
+                a2 = 1 if arrived or c2 == goal else 0
+                k2 = (base + s2) * 2 + a2
+                old = best.get(k2)
+                if old is not None and old <= g2:
+                    continue
+                best[k2] = g2
+                parent[k2] = key
+                f2 = g2 if a2 else g2 + int(table[s2])  # type: ignore[index]
+                tie += 1
+                heapq.heappush(heap, (f2, -t1, tie, k2))
+        return None
+
+    @staticmethod
+    def _reserve(
+        i: int, path: list[int], vres: dict[int, int], eres: dict[int, int], size: int
+    ) -> None:
+        prev = -1
+        for t, s in enumerate(path):
+            c = s >> 2
+            vres[t * size + c] = i
+            if t and c != prev:
+                eres[((t - 1) * size + prev) * size + c] = i
+            prev = c
+
+    @staticmethod
+    def _release(
+        i: int, path: list[int], vres: dict[int, int], eres: dict[int, int], size: int
+    ) -> None:
+        prev = -1
+        for t, s in enumerate(path):
+            c = s >> 2
+            if vres.get(t * size + c) == i:
+                del vres[t * size + c]
+            if t and c != prev:
+                eres.pop(((t - 1) * size + prev) * size + c, None)
+            prev = c
