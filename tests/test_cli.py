@@ -103,7 +103,8 @@ def test_mapf_run_and_validate_from_the_command_line(tmp_path):
 
     problem = write_lorr_problem(tmp_path, [0, 5, 18], [(23, 0), (12, 17), (5, 20)])
     out = tmp_path / "result.json"
-    p = _cli("mapf", "run", str(problem), "--out", str(out))  # horizon 40 from the folder
+    # horizon 40 from the folder; a little LNS per step keeps the test quick
+    p = _cli("mapf", "run", str(problem), "--out", str(out), "--refine-ms", "2")
     assert p.returncode == 0, p.stderr
     assert "tasks finished" in p.stdout
     result = json.loads(out.read_text())

@@ -14,7 +14,7 @@ def test_runs_valid_and_output_has_lorr_fields(tmp_path):
         write_lorr_problem(tmp_path, [0, 5, 18], [(23, 0), (12, 17), (5, 20), (3, 21, 6)])
     )
     assert horizon_for(p) == 40
-    res = LorrRunner(p).run(40)
+    res = LorrRunner(p, refine_s=0.002).run(40)
     for key in (
         "actionModel", "AllValid", "teamSize", "start", "numTaskFinished", "sumOfCost",
         "makespan", "actualPaths", "plannerPaths", "plannerTimes", "errors", "events", "tasks",
@@ -41,7 +41,7 @@ class _BadPlanner:
 
 def test_invalid_action_makes_every_robot_wait(tmp_path):
     p = load_lorr_problem(write_lorr_problem(tmp_path, [1, 18], [(5,), (20,)]))
-    runner = LorrRunner(p)
+    runner = LorrRunner(p, refine_s=0)
     runner.planner = _BadPlanner()  # robot 0 at (0,1) facing south: forward hits '@'
     res = runner.run(3)
     assert res["errors"] and res["errors"][0][3] == "unallowed move"
@@ -68,7 +68,7 @@ def test_2023_roundrobin_follows_the_file(tmp_path):
     p = load_lorr_problem(
         write_lorr_problem(tmp_path, [0, 23], [(5,), (18,), (2,), (20,)], version=2023, reveal=1)
     )
-    runner = LorrRunner(p)
+    runner = LorrRunner(p, refine_s=0.002)
     res = runner.run(30)
     # robot 0 gets tasks 0, 2, ... and robot 1 tasks 1, 3, ... (task i → robot i mod 2)
     for _t, robot, task, _seq in res["events"]:
@@ -87,7 +87,7 @@ def test_unknown_2023_strategy_is_refused(tmp_path):
 
 def test_validator_catches_conflicts_and_false_claims(tmp_path):
     p = load_lorr_problem(write_lorr_problem(tmp_path, [0, 2], [(5,), (20,)]))
-    res = LorrRunner(p).run(10)
+    res = LorrRunner(p, refine_s=0).run(10)
     forged = dict(res)
     # robots 0 at (0,0) and 1 at (0,2) facing east: make robot 0 drive into robot 1's way
     forged["actualPaths"] = ["F,F", "C,W"]
@@ -99,3 +99,33 @@ def test_validator_catches_conflicts_and_false_claims(tmp_path):
     assert report.tasks_finished != report.claimed_finished
     with pytest.raises(LogitwinError, match="teamSize"):
         validate_result({**res, "teamSize": 3}, p)
+
+
+def test_lns_refinement_stays_valid_and_beats_pibt_alone(tmp_path):
+    """A dense 10x10 random map: LNS within the budget finishes more tasks than PIBT."""
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    rows = ["".join("@" if rng.random() < 0.12 else "." for _ in range(10)) for _ in range(10)]
+    rows[0] = "." * 10
+    (tmp_path / "m.map").write_text("type octile\nheight 10\nwidth 10\nmap\n" + "\n".join(rows))
+    free = [r * 10 + c for r in range(10) for c in range(10) if rows[r][c] == "."]
+    starts = [int(c) for c in rng.choice(free, 25, replace=False)]
+    tasks = [tuple(int(c) for c in rng.choice(free, 2)) for _ in range(400)]
+    head = "# version for LoRR 2024\n"
+    (tmp_path / "a.agents").write_text(head + f"{len(starts)}\n" + "\n".join(map(str, starts)))
+    body = "\n".join(",".join(map(str, t)) for t in tasks)
+    (tmp_path / "t.tasks").write_text(head + f"{len(tasks)}\n" + body)
+    spec = {"mapFile": "m.map", "agentFile": "a.agents", "teamSize": 25, "taskFile": "t.tasks",
+            "numTasksReveal": 1.5, "version": "2024 LoRR"}  # fmt: skip
+    (tmp_path / "p.json").write_text(json.dumps(spec))
+    p = load_lorr_problem(tmp_path / "p.json")
+    alone = LorrRunner(p, refine_s=0, active_density=None).run(150)
+    refined_runner = LorrRunner(p, refine_s=0.01, active_density=None)
+    refined = refined_runner.run(150)
+    assert refined_runner.lns.stats["improved"] > 0
+    report = validate_result(refined, p)
+    assert report.ok, report.to_dict()
+    assert refined["numTaskFinished"] > alone["numTaskFinished"]

@@ -6,11 +6,15 @@ leaves after PIBT goes here (WPPL, Jiang et al. 2024): the fleet's plans for the
 ``window`` steps, over (cell, orientation) states, are improved by repeatedly taking a
 few robots out, re-planning them one by one with space-time A* around everyone else's
 plans, and keeping the result when the total cost does not rise. Only the first step is
-executed; the rest seeds the next step's search.
+executed, and the next step starts again from a fresh PIBT rollout: carrying the refined
+plan over (shifted by a step) let the window's myopia settle into plans where robots
+facing each other both wait, and RANDOM-03 then gridlocked (102 tasks in 400 steps).
 
 A robot's cost over the window is the step at which it first stands on its goal, or
 ``window + H(last state)`` if it does not get there (``H``: its exact turn-aware distance
-table). Robots without a goal cost nothing but still take part, so they can move aside.
+table), plus one per move or turn after arriving. Robots without a goal pay only for
+moving, so they take part but move only to make way. Neighbourhoods: a robot whose cost
+exceeds its distance, with the robots holding cells on its unobstructed path.
 
 Plans are conflict-free by construction (vertex and swap conflicts are reserved; a robot
 may follow another into the cell it leaves, as the LoRR rules allow) and every change is
@@ -20,6 +24,7 @@ checked against the reservations of all other robots.
 from __future__ import annotations
 
 import heapq
+import itertools
 import time
 from collections.abc import Sequence
 
@@ -31,13 +36,20 @@ __all__ = ["WindowedLNS", "plan_actions_of", "plan_cost"]
 
 
 def plan_cost(path: Sequence[int], goal: int, table: Sequence[int] | None) -> int:
-    """A robot's cost over the window: arrival step, or window + remaining distance."""
+    """A robot's cost over the window: the step it first stands on its goal (or window +
+    its remaining distance if it does not), plus one per move or turn after that (a
+    robot without a goal pays only for moving, so it moves only to make way)."""
+    arrived = -1
     if goal < 0 or table is None:
-        return 0
-    for t, s in enumerate(path):
-        if s >> 2 == goal:
-            return t
-    return len(path) - 1 + int(table[path[-1]])
+        arrived = 0
+    else:
+        for t, s in enumerate(path):
+            if s >> 2 == goal:
+                arrived = t
+                break
+    if arrived < 0:
+        return len(path) - 1 + int(table[path[-1]])  # type: ignore[index]
+    return arrived + sum(1 for a, b in itertools.pairwise(path[arrived:]) if a != b)
 
 
 def plan_actions_of(paths: Sequence[Sequence[int]]) -> list[str]:
@@ -78,8 +90,10 @@ class WindowedLNS:
         self.neighbourhood = neighbourhood
         # fwd[s]: state after a forward move from state s = cell * 4 + o (-1: blocked).
         table = grid.neighbor_table.tolist()
-        self._fwd = [(-1 if table[s >> 2][s & 3] < 0 else table[s >> 2][s & 3] * 4 + (s & 3))
-                     for s in range(grid.size * 4)]
+        self._fwd = [
+            (-1 if table[s >> 2][s & 3] < 0 else table[s >> 2][s & 3] * 4 + (s & 3))
+            for s in range(grid.size * 4)
+        ]
         self.stats = {"calls": 0, "tries": 0, "improved": 0, "gain": 0}
 
     # --- the search ----------------------------------------------------------------------
@@ -101,10 +115,10 @@ class WindowedLNS:
         for i, p in enumerate(paths):
             self._reserve(i, p, vres, eres, size)
         costs = [plan_cost(paths[i], goals[i], tables[i]) for i in range(n)]
-        ideal = [
-            0 if goals[i] < 0 or tables[i] is None else min(h, int(tables[i][paths[i][0]]))
-            for i in range(n)
-        ]
+        ideal = [0] * n
+        for i, d in enumerate(tables):
+            if goals[i] >= 0 and d is not None:
+                ideal[i] = min(h, int(d[paths[i][0]]))
         delayed = [i for i in range(n) if costs[i] > ideal[i]]
         if not delayed:
             return paths
@@ -123,13 +137,13 @@ class WindowedLNS:
             total = 0
             ok = True
             for i in order:
-                p = self._astar(paths[i][0], goals[i], tables[i], vres, eres, size)
-                if p is None:
+                found = self._astar(paths[i][0], goals[i], tables[i], vres, eres, size)
+                if found is None:
                     ok = False
                     break
-                new[i] = p
-                self._reserve(i, p, vres, eres, size)
-                total += plan_cost(p, goals[i], tables[i])
+                new[i] = found
+                self._reserve(i, found, vres, eres, size)
+                total += plan_cost(found, goals[i], tables[i])
                 if total > old_cost:
                     ok = False
                     break
@@ -247,10 +261,10 @@ class WindowedLNS:
             c4 = s - (s & 3)
             t1 = t + 1
             base = t1 * s4
-            g2 = g if arrived else g + 1
             for s2 in (s, fwd[s], c4 + ((s + 1) & 3), c4 + ((s + 3) & 3)):
                 if s2 < 0:
                     continue
+                g2 = g + 1 if not arrived or s2 != s else g
                 c2 = s2 >> 2
                 if (t1 * size + c2) in vres:
                     continue

@@ -145,6 +145,14 @@ class PIBT:
         self.__dict__.update(state)
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * self.n_agents + 1000))
 
+    def save(self) -> tuple[list[float], int]:
+        """The priorities and step count: a look-ahead restores them when it is done."""
+        return list(self._prio), self._steps
+
+    def restore(self, saved: tuple[list[float], int]) -> None:
+        """Go back to what :meth:`save` returned."""
+        self._prio, self._steps = list(saved[0]), saved[1]
+
     def plan_actions(
         self,
         pos: Sequence[int],

@@ -19,19 +19,21 @@ import numpy as np
 
 from logitwin.control.actions import ORIENT_NAMES, check_step
 from logitwin.control.assignment import greedy_assign
-from logitwin.control.lns import WindowedLNS, plan_actions_of, plan_cost
+from logitwin.control.lns import WindowedLNS, plan_actions_of
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.errors import SiteError
 from logitwin.site.distance import DistanceOracle
 from logitwin.site.io import LorrProblem
 
-__all__ = ["STATE_TABLE_MAX_FREE", "LorrRunner", "Task", "horizon_for"]
+__all__ = ["REFINE_SHARE", "STATE_TABLE_MAX_FREE", "LorrRunner", "Task", "horizon_for"]
 
 STATE_TABLE_MAX_FREE = 5000
 # Robots on tasks at most on this share of the free cells; the rest park. Tuned on the
 # random 32x32 instances: RANDOM-03 (49% of cells hold a robot) 711 -> 863 tasks,
 # RANDOM-04 (85%) 641 -> 914, RANDOM-05 (98%) 1040 -> 998; 0.2-0.6 tried.
-ACTIVE_DENSITY = 0.4
+ACTIVE_DENSITY = 0.3
+# Windowed LNS refines PIBT's plan until this share of the step budget has passed.
+REFINE_SHARE = 0.8
 REMATCH_MAX_ROBOTS = 1000  # re-match unopened tasks every step up to this fleet size
 SCHEDULE_BATCH = 400  # free robots matched per step above REMATCH_MAX_ROBOTS
 
@@ -59,6 +61,12 @@ class LorrRunner:
         max_cached_maps: distance maps kept in memory (LRU).
         active_density: at most this share of the free cells holds a robot on a task
             (2024); the others park. ``None``: every robot works.
+        refine_s: seconds of windowed LNS per step after PIBT's rollout (``None``: until
+            ``REFINE_SHARE`` of the step budget; 0: PIBT alone). Maps with more than
+            ``STATE_TABLE_MAX_FREE`` free cells use PIBT alone.
+        window: steps the LNS plans ahead; neighbourhood: robots it re-plans together.
+        yield_after: a robot on a task that has not moved forward for this many steps
+            drops its goal for one step, so others push it aside (0: never).
     """
 
     problem: LorrProblem
@@ -66,10 +74,10 @@ class LorrRunner:
     seed: int = 0
     max_cached_maps: int | None = 20_000
     active_density: float | None = ACTIVE_DENSITY
-    refine_share: float = 0.0
+    refine_s: float | None = None
     window: int = 10
-    neighbourhood: int = 6
-    warm_start: bool = True
+    neighbourhood: int = 3
+    yield_after: int = 10
     # --- state, filled by run() ---
     cells: list[int] = field(default_factory=list)
     orients: list[int] = field(default_factory=list)
@@ -105,8 +113,8 @@ class LorrRunner:
         self.lns = WindowedLNS(
             self.grid, self.window, np.random.default_rng(self.seed + 1), self.neighbourhood
         )
-        self._plan: list[list[int]] | None = None
         self._fwd = self.lns._fwd
+        self.since_move = [0] * self.n
         self.cells = [int(c) for c in p.starts]
         self.orients = [0] * self.n
         self.t = 0
@@ -243,12 +251,19 @@ class LorrRunner:
             self.tasks[tid].errands[self.tasks[tid].next] if tid >= 0 else -1
             for tid in self.assignment
         ]
+        if self.yield_after:
+            # A robot that has not moved forward for yield_after steps drops its goal
+            # for one step: others push it aside instead of queueing behind it.
+            for k in range(self.n):
+                if goals[k] >= 0 and self.since_move[k] >= self.yield_after:
+                    goals[k] = -1
+                    self.since_move[k] = 0
         # Large maps: index the numpy maps directly; turning 70k-cell maps into lists
         # would cost more than the planner's lookups save.
         table = self.rot.table if self.state_tables else self.oracle.dist_map
         dists = [table(g) if g >= 0 else None for g in goals]
         actions = self.planner.plan_actions(self.cells, self.orients, dists)
-        if self.refine_share > 0 and self.state_tables:
+        if self.refine_s != 0 and self.state_tables:
             actions = self._refine(actions, goals, dists, t0)
         elapsed = time.perf_counter() - t0
         self.planner_times.append(elapsed)
@@ -267,6 +282,9 @@ class LorrRunner:
                 self.errors.append([e.robot1, e.robot2, self.t, e.description])
             actions = ["W"] * self.n
             cells, orients = list(self.cells), list(self.orients)
+        since = self.since_move
+        for k, a in enumerate(actions):
+            since[k] = 0 if a == "F" else since[k] + 1
         self.actual.append("".join(actions))
         self.planned.append("".join(planned))
         self.cells, self.orients = cells, orients
@@ -277,13 +295,15 @@ class LorrRunner:
     def _refine(
         self, actions: list[str], goals: list[int], dists: list[Any], t0: float
     ) -> list[str]:
-        """Windowed LNS from a PIBT rollout (or the last plan, shifted) until the deadline."""
-        deadline = t0 + self.refine_share * self.step_budget_s
+        """Windowed LNS from a PIBT rollout of ``window`` steps until the deadline.
+
+        PIBT's own actions stand if the rollout alone would pass the deadline.
+        """
+        deadline = t0 + REFINE_SHARE * self.step_budget_s
         planner = self.planner
-        prio, steps = list(planner._prio), planner._steps
+        saved = planner.save()
         fwd = self._fwd
-        states = [c * 4 + o for c, o in zip(self.cells, self.orients, strict=True)]
-        paths = [[s] for s in states]
+        paths = [[c * 4 + o] for c, o in zip(self.cells, self.orients, strict=True)]
         cur_a = actions
         for k in range(self.window):
             nxt = []
@@ -299,17 +319,14 @@ class LorrRunner:
                 nxt.append(s)
             if k == self.window - 1:
                 break
+            if time.perf_counter() > deadline:
+                planner.restore(saved)
+                return actions
             cur_a = planner.plan_actions([s >> 2 for s in nxt], [s & 3 for s in nxt], dists)
-        planner._prio, planner._steps = prio, steps
-        if self.warm_start and self._plan is not None:
-            old = self._plan
-            if all(p[0] == s for p, s in zip(old, states, strict=True)):
-                def total(ps: list[list[int]]) -> int:
-                    return sum(plan_cost(q, g, d) for q, g, d in zip(ps, goals, dists, strict=True))
-                if total(old) < total(paths):
-                    paths = [list(q) for q in old]
+        planner.restore(saved)
+        if self.refine_s is not None:
+            deadline = min(deadline, time.perf_counter() + self.refine_s)
         paths = self.lns.refine(paths, goals, dists, deadline)
-        self._plan = [p[1:] + [p[-1]] for p in paths]
         return plan_actions_of(paths)
 
     def run(self, steps: int) -> dict[str, Any]:
