@@ -111,6 +111,9 @@ class PIBT:
         state_tables: with rotation, distance tables are over (cell, orientation) states
             (:class:`RotationDistances`, exact turn costs) instead of cells (BFS; turns
             counted for the next step only).
+        move_cost: cost of leaving each cell in each direction, shape ``(size, 4)``
+            (traffic rules, :func:`logitwin.site.guidance.lane_costs`); the distance
+            tables must then be the matching weighted ones.
     """
 
     def __init__(
@@ -120,6 +123,7 @@ class PIBT:
         rng: np.random.Generator,
         rotation: bool = True,
         state_tables: bool = False,
+        move_cost: np.ndarray | None = None,
     ) -> None:
         if n_agents < 0:
             raise ValueError(f"n_agents must be >= 0, got {n_agents}")
@@ -134,6 +138,14 @@ class PIBT:
         self._nbd: list[list[tuple[int, int]]] = [
             [(c, d) for d, c in enumerate(row) if c >= 0] for row in grid.neighbor_table.tolist()
         ]
+        # Extra cost of leaving a cell in each direction (traffic rules; cell tables only).
+        self._extra: list[list[int]] | None = None
+        if move_cost is not None:
+            if state_tables:
+                raise ValueError("move_cost works with cell distance tables, not state_tables")
+            if move_cost.shape != (grid.size, 4):
+                raise ValueError(f"move_cost must have shape ({grid.size}, 4)")
+            self._extra = (np.asarray(move_cost) - 1).tolist()
         self._steps = 0
         self._tie = (rng.random(n_agents) * 0.5).tolist()
         self._prio = list(self._tie)
@@ -243,6 +255,10 @@ class PIBT:
             o = self._ori[i]
             cands = [(turns[dr] + 1 + d[c * 4 + dr], turns[dr], c) for c, dr in nbd]
             cands.append((d[cur * 4 + o] + self._stay, 0, cur))
+        elif d is not None and self._extra is not None:
+            extra = self._extra[cur]
+            cands = [(turns[dr] + extra[dr] + d[c], turns[dr], c) for c, dr in nbd]
+            cands.append((d[cur] + self._stay, 0, cur))
         elif d is not None:
             cands = [(turns[dr] + d[c], turns[dr], c) for c, dr in nbd]
             cands.append((d[cur] + self._stay, 0, cur))
@@ -288,7 +304,8 @@ class PIBT:
                     if state:
                         best = min(self._nbd[a], key=lambda cd: t[cd[1]] + d[cd[0] * 4 + cd[1]])
                     else:
-                        best = min(self._nbd[a], key=lambda cd: (d[cd[0]], t[cd[1]]))
+                        ex = self._extra[a] if self._extra is not None else (0, 0, 0, 0)
+                        best = min(self._nbd[a], key=lambda cd: (d[cd[0]] + ex[cd[1]], t[cd[1]]))
                     actions[i] = _TURN_ACTION[ori[i]][best[1]]
                 continue
             diff = b - a

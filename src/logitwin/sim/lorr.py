@@ -23,6 +23,7 @@ from logitwin.control.lns import WindowedLNS, plan_actions_of
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.errors import SiteError
 from logitwin.site.distance import DistanceOracle
+from logitwin.site.guidance import GuidedDistances, lane_costs
 from logitwin.site.io import LorrProblem
 
 __all__ = ["REFINE_SHARE", "STATE_TABLE_MAX_FREE", "LorrRunner", "Task", "horizon_for"]
@@ -34,6 +35,8 @@ STATE_TABLE_MAX_FREE = 5000
 ACTIVE_DENSITY = 0.3
 # Windowed LNS refines PIBT's plan until this share of the step budget has passed.
 REFINE_SHARE = 0.8
+# Share of the step budget that computing new guided distance tables may take.
+GUIDED_TABLE_SHARE = 0.3
 REMATCH_MAX_ROBOTS = 1000  # re-match unopened tasks every step up to this fleet size
 SCHEDULE_BATCH = 400  # free robots matched per step above REMATCH_MAX_ROBOTS
 
@@ -78,6 +81,7 @@ class LorrRunner:
     window: int = 10
     neighbourhood: int = 3
     yield_after: int = 10
+    guidance: bool = True
     # --- state, filled by run() ---
     cells: list[int] = field(default_factory=list)
     orients: list[int] = field(default_factory=list)
@@ -107,8 +111,20 @@ class LorrRunner:
         # Exact turn-aware distance tables where the map is small enough to afford them.
         self.state_tables = len(self.grid.free_cells) <= STATE_TABLE_MAX_FREE
         self.rot = RotationDistances(self.grid, max_cached=self.max_cached_maps)
+        # Larger maps (warehouses): one-way lanes as move costs, and distance tables that
+        # respect them.
+        self.lanes = None if self.state_tables or not self.guidance else lane_costs(self.grid)
+        self.guided = (
+            None
+            if self.lanes is None
+            else GuidedDistances(self.grid, self.lanes, max_cached=self.max_cached_maps)
+        )
         self.planner = PIBT(
-            self.grid, self.n, np.random.default_rng(self.seed), state_tables=self.state_tables
+            self.grid,
+            self.n,
+            np.random.default_rng(self.seed),
+            state_tables=self.state_tables,
+            move_cost=self.lanes,
         )
         self.lns = WindowedLNS(
             self.grid, self.window, np.random.default_rng(self.seed + 1), self.neighbourhood
@@ -260,8 +276,13 @@ class LorrRunner:
                     self.since_move[k] = 0
         # Large maps: index the numpy maps directly; turning 70k-cell maps into lists
         # would cost more than the planner's lookups save.
-        table = self.rot.table if self.state_tables else self.oracle.dist_map
-        dists = [table(g) if g >= 0 else None for g in goals]
+        dists: list[Any]
+        if self.state_tables:
+            dists = [self.rot.table(g) if g >= 0 else None for g in goals]
+        elif self.guided is not None:
+            dists = self._guided_tables(goals, t0)
+        else:
+            dists = [self.oracle.dist_map(g) if g >= 0 else None for g in goals]
         actions = self.planner.plan_actions(self.cells, self.orients, dists)
         if self.refine_s != 0 and self.state_tables:
             actions = self._refine(actions, goals, dists, t0)
@@ -291,6 +312,22 @@ class LorrRunner:
         self.t += 1
         self._check_finished()
         self._reveal()
+
+    def _guided_tables(self, goals: list[int], t0: float) -> list[Any]:
+        """Guided tables; a goal whose table would not fit this step's share of the budget
+        uses its plain BFS table until a later step has time to compute it."""
+        guided = self.guided
+        assert guided is not None
+        limit = t0 + GUIDED_TABLE_SHARE * self.step_budget_s
+        out: list[Any] = []
+        for g in goals:
+            if g < 0:
+                out.append(None)
+            elif g in guided or time.perf_counter() < limit:
+                out.append(guided.dist_map(g))
+            else:
+                out.append(self.oracle.dist_map(g))
+        return out
 
     def _refine(
         self, actions: list[str], goals: list[int], dists: list[Any], t0: float

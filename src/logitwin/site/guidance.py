@@ -1,0 +1,153 @@
+"""Traffic rules as move costs: one-way corridors, and distances that respect them.
+
+On warehouse maps most lanes are one cell wide. Robots that meet head-on in such a lane
+cannot pass, so PIBT pushes one of them back down the lane: on LoRR's WAREHOUSE 28% of
+forward moves went away from the robot's goal. A guidance graph (Zhang et al., 2024)
+makes the wrong way through a lane cost more, so traffic splits into alternating one-way
+lanes and head-on meetings become rare. The rule here is the simplest such graph:
+
+* a *horizontal lane* cell has no free cell north or south; a *vertical lane* cell has
+  none east or west;
+* lanes alternate direction: the k-th distinct row holding horizontal lane cells (top to
+  bottom) runs east when k is even, west when odd; the k-th distinct column holding
+  vertical lane cells runs south when k is even, north when odd;
+* moving through a lane cell against its direction costs ``penalty`` instead of 1.
+
+The costs are soft: a lane is still usable both ways, so every goal stays reachable.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from logitwin.site.distance import UNREACHABLE
+from logitwin.site.grid import Grid
+
+__all__ = ["GuidedDistances", "lane_costs", "weighted_distances"]
+
+
+def lane_costs(grid: Grid, penalty: int = 3) -> np.ndarray:
+    """Move costs, int32 array ``(size, 4)``: leaving a cell in direction E, S, W, N."""
+    if penalty < 1:
+        raise ValueError(f"penalty must be >= 1, got {penalty}")
+    nb = grid.neighbor_table
+    free = grid.free.reshape(-1)
+    cost = np.ones((grid.size, 4), dtype=np.int32)
+    horizontal = free & (nb[:, 1] < 0) & (nb[:, 3] < 0) & ((nb[:, 0] >= 0) | (nb[:, 2] >= 0))
+    vertical = free & (nb[:, 0] < 0) & (nb[:, 2] < 0) & ((nb[:, 1] >= 0) | (nb[:, 3] >= 0))
+    rows = np.arange(grid.size) // grid.width
+    cols = np.arange(grid.size) % grid.width
+    if horizontal.any():
+        rank = np.searchsorted(np.unique(rows[horizontal]), rows)
+        east = horizontal & (rank % 2 == 0)
+        west = horizontal & (rank % 2 == 1)
+        cost[east, 2] = penalty  # going west on an east-bound lane
+        cost[west, 0] = penalty
+    if vertical.any():
+        rank = np.searchsorted(np.unique(cols[vertical]), cols)
+        south = vertical & (rank % 2 == 0)
+        north = vertical & (rank % 2 == 1)
+        cost[south, 3] = penalty
+        cost[north, 1] = penalty
+    return cost
+
+
+def weighted_distances(grid: Grid, cost: np.ndarray, goal: int) -> np.ndarray:
+    """Cheapest cost from every cell to ``goal`` under ``cost`` (Dial's buckets, numpy).
+
+    Returns an int32 array of length ``grid.size`` (:data:`UNREACHABLE` where no path).
+    """
+    return _Reverse.of(grid, cost).distances(goal)
+
+
+class _Reverse:
+    """Predecessors of each cell and what the move from each costs, one row per cell."""
+
+    _cache: dict[tuple[int, int], _Reverse] = {}
+
+    def __init__(self, grid: Grid, cost: np.ndarray) -> None:
+        nb = grid.neighbor_table
+        self.size = grid.size
+        # pred[v, d]: the neighbour u of v in direction d, which reaches v moving (d+2)%4.
+        self.pred = nb.copy()
+        back = (np.arange(4)[None, :] + 2) % 4
+        u = np.where(nb >= 0, nb, 0)
+        self.step = np.where(nb >= 0, cost[u, back], 0).astype(np.int64)
+        self.values = sorted({int(v) for v in np.unique(self.step[nb >= 0])})
+
+    @classmethod
+    def of(cls, grid: Grid, cost: np.ndarray) -> _Reverse:
+        key = (id(grid), id(cost))
+        rev = cls._cache.get(key)
+        if rev is None:
+            if len(cls._cache) > 8:
+                cls._cache.clear()
+            rev = cls._cache[key] = cls(grid, cost)
+        return rev
+
+    def distances(self, goal: int) -> np.ndarray:
+        dist = np.full(self.size, UNREACHABLE, dtype=np.int64)
+        done = np.zeros(self.size, dtype=bool)
+        owner = np.empty(self.size, dtype=np.int64)
+        dist[goal] = 0
+        buckets: dict[int, list[np.ndarray]] = {0: [np.array([goal], dtype=np.int64)]}
+        level = 0
+        pred, step = self.pred, self.step
+        while buckets:
+            parts = buckets.pop(level, None)
+            if parts is None:
+                level += 1
+                continue
+            front = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            front = front[(dist[front] == level) & ~done[front]]
+            if front.size:
+                done[front] = True
+                u = pred[front].ravel()
+                c = step[front].ravel()
+                keep = u >= 0
+                u, c = u[keep], c[keep] + level
+                keep = c < dist[u]
+                u, c = u[keep], c[keep]
+                for value in self.values:  # cheapest first, so later ones only lower
+                    m = c == level + value
+                    if not m.any():
+                        continue
+                    uv = u[m]
+                    uv = uv[dist[uv] > level + value]
+                    if uv.size:
+                        # Deduplicate without sorting: the last writer of each cell keeps it.
+                        idx = np.arange(uv.size)
+                        owner[uv] = idx
+                        uv = uv[owner[uv] == idx]
+                        dist[uv] = level + value
+                        buckets.setdefault(level + value, []).append(uv)
+            level += 1
+        return dist.astype(np.int32)
+
+
+class GuidedDistances:
+    """Caches :func:`weighted_distances` maps per goal under one cost table (LRU)."""
+
+    def __init__(self, grid: Grid, cost: np.ndarray, max_cached: int | None = None) -> None:
+        self.grid = grid
+        self.cost = cost
+        self.max_cached = max_cached
+        self._maps: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def __contains__(self, goal: object) -> bool:
+        return goal in self._maps
+
+    def dist_map(self, goal: int) -> np.ndarray:
+        """The guided distance map to ``goal`` (read-only)."""
+        cached = self._maps.get(goal)
+        if cached is not None:
+            self._maps.move_to_end(goal)
+            return cached
+        dist = weighted_distances(self.grid, self.cost, int(goal))
+        dist.flags.writeable = False
+        self._maps[goal] = dist
+        if self.max_cached is not None and len(self._maps) > self.max_cached:
+            self._maps.popitem(last=False)
+        return dist
