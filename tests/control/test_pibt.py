@@ -115,3 +115,27 @@ def test_a_robot_turns_before_it_moves():
     )  # facing east, goal to the west
     assert planner.plan_actions([3], [2], [table]) == ["F"]
     assert planner.plan_actions([0], [2], [table]) == ["W"]  # at the goal
+
+
+def test_move_costs_need_cell_tables_and_the_map_shape():
+    grid = Grid.from_strings(["...."])
+    cost = np.ones((grid.size, 4), dtype=np.int32)
+    with pytest.raises(ValueError, match="state_tables"):
+        PIBT(grid, 1, np.random.default_rng(0), state_tables=True, move_cost=cost)
+    with pytest.raises(ValueError, match="shape"):
+        PIBT(grid, 1, np.random.default_rng(0), move_cost=cost[:2])
+
+
+def test_a_robot_goes_around_a_costly_move():
+    from logitwin.site.guidance import weighted_distances
+
+    grid = Grid.from_strings(["...", "..."])
+    cost = np.ones((grid.size, 4), dtype=np.int32)
+    cost[1, 0] = 50  # leaving cell (0, 1) eastwards
+    d = weighted_distances(grid, cost, 2)  # to (0, 2): around below costs 3
+    assert d[1] == 3
+    guided = PIBT(grid, 1, np.random.default_rng(0), move_cost=cost)
+    assert guided.plan_actions([1], [0], [d]) == ["R"]  # turns south to go around
+    plain = PIBT(grid, 1, np.random.default_rng(0))
+    assert plain.plan_actions([1], [0], [bfs := DistanceOracle(grid).dist_list(2)]) == ["F"]
+    assert bfs[1] == 1

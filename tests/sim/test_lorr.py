@@ -129,3 +129,21 @@ def test_lns_refinement_stays_valid_and_beats_pibt_alone(tmp_path):
     report = validate_result(refined, p)
     assert report.ok, report.to_dict()
     assert refined["numTaskFinished"] > alone["numTaskFinished"]
+
+
+def test_large_map_path_with_lanes_stays_valid(tmp_path, monkeypatch):
+    """Maps above STATE_TABLE_MAX_FREE use cell tables under one-way lane costs."""
+    import logitwin.sim.lorr as lorr
+
+    monkeypatch.setattr(lorr, "STATE_TABLE_MAX_FREE", 0)
+    p = load_lorr_problem(
+        write_lorr_problem(tmp_path, [0, 5, 18], [(23, 0), (12, 17), (5, 20), (3, 21, 6)])
+    )
+    runner = LorrRunner(p)
+    assert not runner.state_tables and runner.lanes is not None
+    res = runner.run(40)
+    report = validate_result(res, p)
+    assert report.ok, report.to_dict()
+    assert res["numTaskFinished"] > 3
+    plain = LorrRunner(p, guidance=False)
+    assert plain.lanes is None and plain.guided is None

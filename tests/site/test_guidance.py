@@ -1,0 +1,88 @@
+"""One-way lanes as move costs, and the weighted distances that follow them."""
+
+import heapq
+
+import numpy as np
+import pytest
+
+from logitwin.site import Grid
+from logitwin.site.distance import UNREACHABLE, bfs_distances
+from logitwin.site.guidance import GuidedDistances, lane_costs, weighted_distances
+
+# Two horizontal one-cell lanes (rows 1 and 3) joined by open columns at both ends, and a
+# vertical lane (column 2) between rows 3 and 5.
+WAREHOUSE = [
+    ".......",
+    ".@@@@@.",
+    ".......",
+    ".@@@@@.",
+    ".......",
+]
+LANES = [
+    ".......",
+    "@.....@",
+    ".......",
+    "@@@.@@@",
+    "@@@.@@@",
+    ".......",
+]
+
+
+def _dijkstra(grid, cost, goal):
+    """Reference: plain Dijkstra on the reversed graph."""
+    nb = grid.neighbor_table
+    dist = [UNREACHABLE] * grid.size
+    dist[goal] = 0
+    heap = [(0, goal)]
+    while heap:
+        d, v = heapq.heappop(heap)
+        if d > dist[v]:
+            continue
+        for k in range(4):
+            u = int(nb[v, k])
+            if u < 0:
+                continue
+            c = d + int(cost[u, (k + 2) % 4])
+            if c < dist[u]:
+                dist[u] = c
+                heapq.heappush(heap, (c, u))
+    return dist
+
+
+def test_lanes_alternate_and_only_lane_cells_pay():
+    grid = Grid.from_strings(WAREHOUSE)
+    cost = lane_costs(grid, penalty=5)
+    w = grid.width
+    # Rows 0, 2 and 4 hold horizontal lane cells: east-, west-, east-bound.
+    assert cost[0 * w + 3].tolist() == [1, 1, 5, 1]
+    assert cost[2 * w + 3].tolist() == [5, 1, 1, 1]
+    assert cost[4 * w + 3].tolist() == [1, 1, 5, 1]
+    # Columns 0 and 6 hold vertical lane cells: south-, north-bound.
+    assert cost[1 * w + 0].tolist() == [1, 1, 1, 5]
+    assert cost[3 * w + 6].tolist() == [1, 5, 1, 1]
+    # Corners, open to two sides, are no lane and pay nothing extra.
+    assert cost[0].tolist() == [1, 1, 1, 1]
+    with pytest.raises(ValueError, match="penalty"):
+        lane_costs(grid, penalty=0)
+
+
+@pytest.mark.parametrize("rows", [WAREHOUSE, LANES])
+def test_weighted_distances_match_dijkstra_and_bfs(rows):
+    grid = Grid.from_strings(rows)
+    cost = lane_costs(grid, penalty=4)
+    for goal in grid.free_cells.tolist():
+        assert weighted_distances(grid, cost, goal).tolist() == _dijkstra(grid, cost, goal)
+        ones = np.ones_like(cost)
+        assert (weighted_distances(grid, ones, goal) == bfs_distances(grid, goal)).all()
+
+
+def test_traffic_takes_the_lane_running_its_way():
+    grid = Grid.from_strings(WAREHOUSE)
+    w = grid.width
+    guided = GuidedDistances(grid, lane_costs(grid, penalty=4))
+    # Row 4 runs east; to go west from its east end, the way is up column 6 (north-bound),
+    # along row 2 (west-bound) and down column 0 (south-bound): 2 + 6 + 2 moves, not 6
+    # wrong-way moves at 4 each.
+    assert guided.dist_map(4 * w + 0)[4 * w + 6] == 10
+    assert guided.dist_map(4 * w + 6)[4 * w + 0] == 6  # with the lane: plain distance
+    assert 4 * w + 0 in guided and 4 * w + 5 not in guided
