@@ -54,13 +54,13 @@ SMALL_2023_STEPS = 5000  # the 2023 start kit's default simulation time for its 
 
 
 def run_one(
-    name: str, steps: int | None, budget_s: float, refine_s: float | None
+    name: str, steps: int | None, budget_s: float, refine_s: float | None, lanes: bool = True
 ) -> dict[str, object]:
     rel, best, default = INSTANCES[name]
     problem = load_lorr_problem(DATA / rel)
     horizon = horizon_for(problem) or SMALL_2023_STEPS
     n_steps = steps if steps is not None else horizon
-    runner = LorrRunner(problem, step_budget_s=budget_s, refine_s=refine_s)
+    runner = LorrRunner(problem, step_budget_s=budget_s, refine_s=refine_s, guidance=lanes)
     t0 = time.perf_counter()
     result = runner.run(n_steps)
     wall = time.perf_counter() - t0
@@ -70,6 +70,7 @@ def run_one(
     full = n_steps == horizon
     return {
         "instance": name,
+        "lanes": runner.lanes is not None,
         "robots": problem.team_size,
         "steps": n_steps,
         "horizon": horizon,
@@ -97,13 +98,19 @@ def main() -> None:
         type=float,
         help="LNS time per step (default: up to 80%% of the budget, as `logitwin mapf run`)",
     )
+    ap.add_argument(
+        "--lanes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one-way lanes on the large maps (default: on, as `logitwin mapf run`)",
+    )
     args = ap.parse_args()
     rows = []
     for name in args.instances:
         if name not in INSTANCES:
             sys.exit(f"unknown instance {name!r}; known: {', '.join(INSTANCES)}")
         refine_s = None if args.refine_ms is None else args.refine_ms / 1000.0
-        row = run_one(name, args.steps, args.budget_ms / 1000.0, refine_s)
+        row = run_one(name, args.steps, args.budget_ms / 1000.0, refine_s, args.lanes)
         rows.append(row)
         print(
             f"{name:20} {row['robots']:>6} robots {row['steps']:>5} steps  "

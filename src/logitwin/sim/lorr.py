@@ -82,6 +82,7 @@ class LorrRunner:
     neighbourhood: int = 3
     yield_after: int = 10
     guidance: bool = True
+    lane_penalty: int = 3
     # --- state, filled by run() ---
     cells: list[int] = field(default_factory=list)
     orients: list[int] = field(default_factory=list)
@@ -113,7 +114,11 @@ class LorrRunner:
         self.rot = RotationDistances(self.grid, max_cached=self.max_cached_maps)
         # Larger maps (warehouses): one-way lanes as move costs, and distance tables that
         # respect them.
-        self.lanes = None if self.state_tables or not self.guidance else lane_costs(self.grid)
+        self.lanes = (
+            None
+            if self.state_tables or not self.guidance
+            else lane_costs(self.grid, self.lane_penalty)
+        )
         self.guided = (
             None
             if self.lanes is None
