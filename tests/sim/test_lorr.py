@@ -83,6 +83,9 @@ def test_unknown_2023_strategy_is_refused(tmp_path):
     object.__setattr__(p, "assignment_strategy", "lottery")  # the loader would refuse it too
     with pytest.raises(SiteError, match="lottery"):
         LorrRunner(p)
+    object.__setattr__(p, "assignment_strategy", "roundrobin")
+    with pytest.raises(ValueError, match="refine_s"):
+        LorrRunner(p, refine_s=-0.1)
 
 
 def test_validator_catches_conflicts_and_false_claims(tmp_path):
