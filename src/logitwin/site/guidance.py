@@ -59,33 +59,21 @@ def weighted_distances(grid: Grid, cost: np.ndarray, goal: int) -> np.ndarray:
 
     Returns an int32 array of length ``grid.size`` (:data:`UNREACHABLE` where no path).
     """
-    return _Reverse.of(grid, cost).distances(goal)
+    return _Reverse(grid, cost).distances(goal)
 
 
 class _Reverse:
     """Predecessors of each cell and what the move from each costs, one row per cell."""
 
-    _cache: dict[tuple[int, int], _Reverse] = {}
-
     def __init__(self, grid: Grid, cost: np.ndarray) -> None:
         nb = grid.neighbor_table
         self.size = grid.size
         # pred[v, d]: the neighbour u of v in direction d, which reaches v moving (d+2)%4.
-        self.pred = nb.copy()
+        self.pred = nb
         back = (np.arange(4)[None, :] + 2) % 4
         u = np.where(nb >= 0, nb, 0)
         self.step = np.where(nb >= 0, cost[u, back], 0).astype(np.int64)
-        self.values = sorted({int(v) for v in np.unique(self.step[nb >= 0])})
-
-    @classmethod
-    def of(cls, grid: Grid, cost: np.ndarray) -> _Reverse:
-        key = (id(grid), id(cost))
-        rev = cls._cache.get(key)
-        if rev is None:
-            if len(cls._cache) > 8:
-                cls._cache.clear()
-            rev = cls._cache[key] = cls(grid, cost)
-        return rev
+        self.values = np.unique(self.step[nb >= 0]).tolist()  # sorted
 
     def distances(self, goal: int) -> np.ndarray:
         dist = np.full(self.size, UNREACHABLE, dtype=np.int64)
@@ -134,6 +122,7 @@ class GuidedDistances:
         self.grid = grid
         self.cost = cost
         self.max_cached = max_cached
+        self._reverse = _Reverse(grid, cost)
         self._maps: OrderedDict[int, np.ndarray] = OrderedDict()
 
     def __contains__(self, goal: object) -> bool:
@@ -145,7 +134,7 @@ class GuidedDistances:
         if cached is not None:
             self._maps.move_to_end(goal)
             return cached
-        dist = weighted_distances(self.grid, self.cost, int(goal))
+        dist = self._reverse.distances(int(goal))
         dist.flags.writeable = False
         self._maps[goal] = dist
         if self.max_cached is not None and len(self._maps) > self.max_cached:
