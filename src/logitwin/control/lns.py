@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from logitwin.control.pibt import PIBT
 from logitwin.site.grid import Grid
 
 __all__ = ["WindowedLNS", "plan_actions_of", "plan_cost"]
@@ -95,6 +96,43 @@ class WindowedLNS:
             for s in range(grid.size * 4)
         ]
         self.stats = {"calls": 0, "tries": 0, "improved": 0, "gain": 0}
+
+    def rollout(
+        self,
+        planner: PIBT,
+        cells: Sequence[int],
+        orients: Sequence[int],
+        actions: Sequence[str],
+        tables: Sequence[Sequence[int] | None],
+        deadline: float,
+    ) -> list[list[int]] | None:
+        """The fleet's state plans for the window: ``actions`` (PIBT's step from
+        ``cells``/``orients``), then PIBT again from each state reached. ``planner``'s
+        priorities are left as they were; ``None`` if the deadline passes first."""
+        fwd = self._fwd
+        saved = planner.save()
+        paths = [[c * 4 + o] for c, o in zip(cells, orients, strict=True)]
+        step = list(actions)
+        for k in range(self.window):
+            nxt = []
+            for p, a in zip(paths, step, strict=True):
+                s = p[-1]
+                if a == "F":
+                    s = fwd[s]
+                elif a == "R":
+                    s = s - (s & 3) + ((s + 1) & 3)
+                elif a == "C":
+                    s = s - (s & 3) + ((s + 3) & 3)
+                p.append(s)
+                nxt.append(s)
+            if k == self.window - 1:
+                break
+            if time.perf_counter() > deadline:
+                planner.restore(saved)
+                return None
+            step = planner.plan_actions([s >> 2 for s in nxt], [s & 3 for s in nxt], tables)
+        planner.restore(saved)
+        return paths
 
     # --- the search ----------------------------------------------------------------------
     def refine(

@@ -140,7 +140,6 @@ class LorrRunner:
         self.lns = WindowedLNS(
             self.grid, self.window, np.random.default_rng(self.seed + 1), self.neighbourhood
         )
-        self._fwd = self.lns._fwd
         self.since_move = [0] * self.n
         self.cells = [int(c) for c in p.starts]
         self.orients = [0] * self.n
@@ -348,30 +347,9 @@ class LorrRunner:
         PIBT's own actions stand if the rollout alone would pass the deadline.
         """
         deadline = t0 + REFINE_SHARE * self.step_budget_s
-        planner = self.planner
-        saved = planner.save()
-        fwd = self._fwd
-        paths = [[c * 4 + o] for c, o in zip(self.cells, self.orients, strict=True)]
-        cur_a = actions
-        for k in range(self.window):
-            nxt = []
-            for p, a in zip(paths, cur_a, strict=True):
-                s = p[-1]
-                if a == "F":
-                    s = fwd[s]
-                elif a == "R":
-                    s = s - (s & 3) + ((s + 1) & 3)
-                elif a == "C":
-                    s = s - (s & 3) + ((s + 3) & 3)
-                p.append(s)
-                nxt.append(s)
-            if k == self.window - 1:
-                break
-            if time.perf_counter() > deadline:
-                planner.restore(saved)
-                return actions
-            cur_a = planner.plan_actions([s >> 2 for s in nxt], [s & 3 for s in nxt], dists)
-        planner.restore(saved)
+        paths = self.lns.rollout(self.planner, self.cells, self.orients, actions, dists, deadline)
+        if paths is None:
+            return actions
         deadline = min(deadline, time.perf_counter() + self.refine_s)
         paths = self.lns.refine(paths, goals, dists, deadline)
         return plan_actions_of(paths)
