@@ -54,7 +54,7 @@ SMALL_2023_STEPS = 5000  # the 2023 start kit's default simulation time for its 
 
 
 def run_one(
-    name: str, steps: int | None, budget_s: float, refine_s: float, lanes: bool = True
+    name: str, steps: int | None, budget_s: float, refine_s: float | None, lanes: bool = True
 ) -> dict[str, object]:
     rel, best, default = INSTANCES[name]
     problem = load_lorr_problem(DATA / rel)
@@ -71,6 +71,8 @@ def run_one(
     return {
         "instance": name,
         "lanes": runner.lanes is not None,
+        "refine_ms": 1000 * (runner.refine_s or 0.0),
+        "active_density": runner.active_density,
         "robots": problem.team_size,
         "steps": n_steps,
         "horizon": horizon,
@@ -96,8 +98,8 @@ def main() -> None:
     ap.add_argument(
         "--refine-ms",
         type=float,
-        default=100.0,
-        help="LNS time per step, at most 80%% of the budget (default 100, as `mapf run`)",
+        help="LNS time per step, at most 80%% of the budget (default as `mapf run`: 100, "
+        "or 0 on near-full maps)",
     )
     ap.add_argument(
         "--lanes",
@@ -106,11 +108,12 @@ def main() -> None:
         help="one-way lanes on the large maps (default: on, as `logitwin mapf run`)",
     )
     args = ap.parse_args()
+    refine = None if args.refine_ms is None else args.refine_ms / 1000
     rows = []
     for name in args.instances:
         if name not in INSTANCES:
             sys.exit(f"unknown instance {name!r}; known: {', '.join(INSTANCES)}")
-        row = run_one(name, args.steps, args.budget_ms / 1000.0, args.refine_ms / 1000, args.lanes)
+        row = run_one(name, args.steps, args.budget_ms / 1000.0, refine, args.lanes)
         rows.append(row)
         print(
             f"{name:20} {row['robots']:>6} robots {row['steps']:>5} steps  "
@@ -124,7 +127,7 @@ def main() -> None:
     out = {
         "machine": f"{cpu_name()}, {os.cpu_count()} cores",
         "budget_ms": args.budget_ms,
-        "refine_ms": args.refine_ms,
+        "refine_ms": "auto" if args.refine_ms is None else args.refine_ms,
         "results": rows,
     }
     print(json.dumps(out, indent=2))

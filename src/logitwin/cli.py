@@ -122,9 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     mrun.add_argument(
         "--refine-ms",
         type=float,
-        default=100.0,
         help="windowed LNS time per step after PIBT, at most 80%% of the budget "
-        "(default 100; 0: PIBT alone)",
+        "(default 100, or 0 on near-full maps; 0: PIBT alone)",
     )
     mrun.add_argument("--seed", type=int, default=0)
     mrun.add_argument("--out", type=Path, default=Path("result.json"), help="LoRR output JSON")
@@ -442,13 +441,13 @@ def _mapf(args: argparse.Namespace, console: Console) -> int:
         )
     if steps < 0 or args.step_budget_ms <= 0:
         raise LogitwinError("--steps must be >= 0 and --step-budget-ms > 0")
-    if args.refine_ms < 0:
+    if args.refine_ms is not None and args.refine_ms < 0:
         raise LogitwinError(f"--refine-ms must be >= 0, got {args.refine_ms}")
     runner = LorrRunner(
         problem,
         step_budget_s=args.step_budget_ms / 1000.0,
         seed=args.seed,
-        refine_s=args.refine_ms / 1000.0,
+        refine_s=None if args.refine_ms is None else args.refine_ms / 1000.0,
     )
     t0 = time.perf_counter()
     result = runner.run(steps)

@@ -25,3 +25,20 @@ def test_blocks_give_the_same_matching_and_more_robots_than_tasks():
     blocked = greedy_assign(robots, firsts, lengths, oracle.dist_map, max_pairs=25)
     assert len(blocked) == 10 and len({t for _, t in blocked}) == 10
     assert greedy_assign([], firsts, lengths, oracle.dist_map) == []
+
+
+def test_capacity_caps_robots_sent_to_one_first_errand():
+    grid = Grid.from_strings(["........"])
+    oracle = DistanceOracle(grid)
+    # three robots near cell 1, where three tasks start; one far task starts at 7
+    robots, firsts, lengths = [0, 1, 2], [1, 1, 1, 7], [0.0, 0.0, 0.0, 0.0]
+    free = greedy_assign(robots, firsts, lengths, oracle.dist_map)
+    assert sorted(t for _, t in free) == [0, 1, 2]
+    capped = greedy_assign(robots, firsts, lengths, oracle.dist_map, capacity={1: 1})
+    assert len(capped) == 2
+    assert sum(firsts[t] == 1 for _, t in capped) == 1 and any(t == 3 for _, t in capped)
+    full = greedy_assign(robots, firsts, lengths, oracle.dist_map, capacity={1: 0, 7: 0})
+    assert full == []
+    # the cap holds across blocks too
+    blocked = greedy_assign(robots, firsts, lengths, oracle.dist_map, max_pairs=4, capacity={1: 1})
+    assert sum(firsts[t] == 1 for _, t in blocked) == 1

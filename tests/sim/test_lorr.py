@@ -3,6 +3,7 @@
 import pytest
 
 from logitwin.errors import LogitwinError, SiteError
+from logitwin.sim import lorr
 from logitwin.sim.lorr import LorrRunner, horizon_for
 from logitwin.sim.lorr_validate import validate_result
 from logitwin.site.io import load_lorr_problem
@@ -88,6 +89,47 @@ def test_unknown_2023_strategy_is_refused(tmp_path):
         LorrRunner(p, refine_s=-0.1)
 
 
+def test_near_full_maps_run_pibt_alone_with_fewer_robots_working(tmp_path):
+    free = [c for c in range(24) if c not in (7, 8)]  # the 6x4 map's 22 free cells
+    tasks = [(free[(3 * i) % 22], free[(3 * i + 11) % 22]) for i in range(40)]
+    p = load_lorr_problem(write_lorr_problem(tmp_path, free[:20], tasks))
+    runner = LorrRunner(p)  # 20 robots on 22 cells: near-full
+    assert runner.near_full and runner.refine_s == 0
+    assert runner.active_density == lorr.DENSE_ACTIVE_DENSITY
+    most = int(lorr.DENSE_ACTIVE_DENSITY * 22)
+    for _ in range(60):
+        runner.step()
+        assert sum(tid >= 0 for tid in runner.assignment) <= most
+    res = runner.result()
+    assert res["numTaskFinished"] > 0
+    assert validate_result(res, p).ok
+    explicit = LorrRunner(p, refine_s=0.002, active_density=1.0)
+    assert explicit.refine_s == 0.002 and explicit.max_active == 20
+    roomy = LorrRunner(load_lorr_problem(write_lorr_problem(tmp_path, [0, 5], tasks)))
+    assert not roomy.near_full and roomy.refine_s == lorr.REFINE_S
+    assert roomy.active_density == lorr.ACTIVE_DENSITY
+    with pytest.raises(ValueError, match="active_density"):
+        LorrRunner(p, active_density=0)
+
+
+def test_a_station_takes_at_most_first_cap_robots_heading_to_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(lorr, "FIRST_CAP", 2)
+    # every task starts at cell 5 (a station); six robots
+    tasks = [(5, c) for c in (0, 12, 23, 18, 3, 20) * 6]
+    p = load_lorr_problem(write_lorr_problem(tmp_path, [0, 2, 12, 14, 20, 23], tasks))
+    runner = LorrRunner(p, refine_s=0, active_density=1.0)
+    heading = []
+    for _ in range(40):
+        runner.step()
+        to_station = [
+            k for k, tid in enumerate(runner.assignment) if tid >= 0 and runner.tasks[tid].next == 0
+        ]
+        assert len(to_station) <= 2
+        heading.append(len(to_station))
+    assert max(heading) == 2  # the cap is used, not just respected
+    assert runner.finished > 0 and validate_result(runner.result(), p).ok
+
+
 def test_validator_catches_conflicts_and_false_claims(tmp_path):
     p = load_lorr_problem(write_lorr_problem(tmp_path, [0, 2], [(5,), (20,)]))
     res = LorrRunner(p, refine_s=0).run(10)
@@ -125,8 +167,8 @@ def test_lns_refinement_stays_valid_and_beats_pibt_alone(tmp_path):
             "numTasksReveal": 1.5, "version": "2024 LoRR"}  # fmt: skip
     (tmp_path / "p.json").write_text(json.dumps(spec))
     p = load_lorr_problem(tmp_path / "p.json")
-    alone = LorrRunner(p, refine_s=0, active_density=None).run(150)
-    refined_runner = LorrRunner(p, refine_s=0.01, active_density=None)
+    alone = LorrRunner(p, refine_s=0, active_density=1.0).run(150)
+    refined_runner = LorrRunner(p, refine_s=0.01, active_density=1.0)
     refined = refined_runner.run(150)
     assert refined_runner.lns.stats["improved"] > 0
     report = validate_result(refined, p)

@@ -26,20 +26,44 @@ from logitwin.site.distance import DistanceOracle
 from logitwin.site.guidance import GuidedDistances, lane_costs
 from logitwin.site.io import LorrProblem
 
-__all__ = ["REFINE_S", "REFINE_SHARE", "STATE_TABLE_MAX_FREE", "LorrRunner", "Task", "horizon_for"]
+__all__ = [
+    "DENSE_FILL",
+    "REFINE_S",
+    "REFINE_SHARE",
+    "STATE_TABLE_MAX_FREE",
+    "LorrRunner",
+    "Task",
+    "horizon_for",
+]
 
 STATE_TABLE_MAX_FREE = 5000
 # Robots on tasks at most on this share of the free cells; the rest park. Tuned on the
 # random 32x32 instances: RANDOM-03 (49% of cells hold a robot) 711 -> 863 tasks,
-# RANDOM-04 (85%) 641 -> 914, RANDOM-05 (98%) 1040 -> 998; 0.2-0.6 tried.
+# RANDOM-04 (85%) 641 -> 914; 0.2-0.6 tried.
 ACTIVE_DENSITY = 0.3
 # Windowed LNS refines PIBT's rollout for REFINE_S seconds a step, never past this share
 # of the step budget. More is not better at density: RANDOM-05 finished 933 tasks with
 # 100 ms and 828 with LNS until 80% of a 1 s budget.
 REFINE_S = 0.1
 REFINE_SHARE = 0.8
+# Near-full maps (robots on more than DENSE_FILL of the free cells) are a sliding puzzle:
+# a 10-step window finds no room to re-plan into, and LNS only costs PIBT its time. They
+# run PIBT alone with more robots working. RANDOM-05 (98% full), 2000 steps: 933 tasks
+# with LNS at 0.3; PIBT alone 1101 at 0.5, 1137 at 0.6, 1123-1150 at 0.7 (4 seeds), 1140
+# at 0.8, 948 with every robot working. RANDOM-04 (85%) keeps LNS: 994 against 951.
+DENSE_FILL = 0.9
+DENSE_ACTIVE_DENSITY = 0.7
 # Share of the step budget that computing new guided distance tables may take.
 GUIDED_TABLE_SHARE = 0.3
+# Station queues (2024 scheduler): a task's first errand costs QUEUE_WAIT steps more per
+# robot already heading there, and takes at most FIRST_CAP of them; tasks at a full one
+# wait. On WAREHOUSE every task starts at one of 352 stations and greedy's nearest picks
+# piled up to 40 robots on some while the median had 5; those queues spilled into the
+# one-way lanes and the jams spread. First 1,200 steps: 16,218 tasks uncapped, 17,356
+# with 3 and 14 (the last 100 steps 964 -> 1,433); caps of 8 starved the stations, 20
+# capped too little.
+QUEUE_WAIT = 3.0
+FIRST_CAP = 14
 REMATCH_MAX_ROBOTS = 1000  # re-match unopened tasks every step up to this fleet size
 SCHEDULE_BATCH = 400  # free robots matched per step above REMATCH_MAX_ROBOTS
 
@@ -66,10 +90,13 @@ class LorrRunner:
         seed: seed of the planner's tie-breaking.
         max_cached_maps: distance maps kept in memory (LRU).
         active_density: at most this share of the free cells holds a robot on a task
-            (2024); the others park. ``None``: every robot works.
+            (2024); the others park (1.0: every robot works). ``None``:
+            ``ACTIVE_DENSITY``, or ``DENSE_ACTIVE_DENSITY`` on near-full maps.
         refine_s: seconds of windowed LNS per step after PIBT's rollout, never past
-            ``REFINE_SHARE`` of the step budget (0: PIBT alone). Maps with more than
-            ``STATE_TABLE_MAX_FREE`` free cells use PIBT alone.
+            ``REFINE_SHARE`` of the step budget (0: PIBT alone). ``None``: ``REFINE_S``,
+            or 0 on near-full maps (robots on more than ``DENSE_FILL`` of the free
+            cells). Maps with more than ``STATE_TABLE_MAX_FREE`` free cells use PIBT
+            alone.
         window: steps the LNS plans ahead; neighbourhood: robots it re-plans together.
         yield_after: a robot on a task that has not moved forward for this many steps
             drops its goal for one step, so others push it aside (0: never). Small maps
@@ -80,8 +107,8 @@ class LorrRunner:
     step_budget_s: float = 1.0
     seed: int = 0
     max_cached_maps: int | None = 20_000
-    active_density: float | None = ACTIVE_DENSITY
-    refine_s: float = REFINE_S
+    active_density: float | None = None
+    refine_s: float | None = None
     window: int = 10
     neighbourhood: int = 3
     yield_after: int = 10
@@ -102,18 +129,21 @@ class LorrRunner:
                 f"{p.path}: taskAssignmentStrategy {p.assignment_strategy!r} is not "
                 "supported; allowed: roundrobin, roundrobin_fixed, greedy"
             )
-        if self.refine_s < 0:
-            raise ValueError(f"refine_s must be >= 0 s, got {self.refine_s}")
         if self.step_budget_s <= 0:
             raise ValueError(f"step budget must be > 0 s, got {self.step_budget_s}")
         self.grid = p.grid
         self.n = p.team_size
         n_free = len(self.grid.free_cells)
-        self.max_active = (
-            self.n
-            if self.active_density is None
-            else max(1, min(self.n, int(self.active_density * n_free)))
-        )
+        self.near_full = self.n > DENSE_FILL * n_free
+        if self.refine_s is None:
+            self.refine_s = 0.0 if self.near_full else REFINE_S
+        if self.refine_s < 0:
+            raise ValueError(f"refine_s must be >= 0 s, got {self.refine_s}")
+        if self.active_density is None:
+            self.active_density = DENSE_ACTIVE_DENSITY if self.near_full else ACTIVE_DENSITY
+        if not 0 < self.active_density <= 1:
+            raise ValueError(f"active_density must be in (0, 1], got {self.active_density}")
+        self.max_active = max(1, min(self.n, int(self.active_density * n_free)))
         self.oracle = DistanceOracle(self.grid, max_cached=self.max_cached_maps)
         # Exact turn-aware distance tables where the map is small enough to afford them.
         self.state_tables = len(self.grid.free_cells) <= STATE_TABLE_MAX_FREE
@@ -223,6 +253,11 @@ class LorrRunner:
             # Large fleets: at most SCHEDULE_BATCH free robots per step, so that the
             # start, when every robot is free, does not blow the step budget.
             robots = robots[:SCHEDULE_BATCH]
+        if not rematch and self.max_active < self.n:
+            # Admission control: match only as many free robots as may start a task;
+            # scoring the rest against every open task would eat the step budget.
+            busy = sum(1 for tid in self.assignment if tid >= 0)
+            robots = robots[: max(0, self.max_active - busy)]
         if not robots:
             return
         held = {}
@@ -232,11 +267,27 @@ class LorrRunner:
                 self.tasks[tid].agent = -1
                 held[k] = tid
         open_tasks = [t for t in self.tasks.values() if t.agent < 0]
+        extra = [0.0] * len(open_tasks)
+        load: dict[int, int] = {}
+        if QUEUE_WAIT or FIRST_CAP:
+            # Expected wait at the first errand: robots already heading to that cell.
+            for k, tid in enumerate(self.assignment):
+                if tid >= 0 and k not in held:
+                    t = self.tasks[tid]
+                    c = t.errands[t.next]
+                    load[c] = load.get(c, 0) + 1
+            if FIRST_CAP:
+                # Tasks whose first errand has its queue full wait for a later step.
+                open_tasks = [t for t in open_tasks if load.get(t.errands[0], 0) < FIRST_CAP]
+            extra = [QUEUE_WAIT * load.get(t.errands[0], 0) for t in open_tasks]
         pairs = greedy_assign(
             [self.cells[k] for k in robots],
             [t.errands[0] for t in open_tasks],
-            [t.length for t in open_tasks],
+            [t.length + e for t, e in zip(open_tasks, extra, strict=True)],
             self.oracle.dist_map,
+            capacity=None
+            if not FIRST_CAP
+            else {t.errands[0]: FIRST_CAP - load.get(t.errands[0], 0) for t in open_tasks},
         )
         for k in robots:
             self.assignment[k] = -1
@@ -294,7 +345,7 @@ class LorrRunner:
         else:
             dists = [self.oracle.dist_map(g) if g >= 0 else None for g in goals]
         actions = self.planner.plan_actions(self.cells, self.orients, dists)
-        if self.refine_s != 0 and self.state_tables:
+        if self.refine_s and self.state_tables:
             actions = self._refine(actions, goals, dists, t0)
         elapsed = time.perf_counter() - t0
         self.planner_times.append(elapsed)
@@ -350,7 +401,7 @@ class LorrRunner:
         paths = self.lns.rollout(self.planner, self.cells, self.orients, actions, dists, deadline)
         if paths is None:
             return actions
-        deadline = min(deadline, time.perf_counter() + self.refine_s)
+        deadline = min(deadline, time.perf_counter() + (self.refine_s or 0.0))
         paths = self.lns.refine(paths, goals, dists, deadline)
         return plan_actions_of(paths)
 
