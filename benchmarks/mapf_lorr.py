@@ -71,7 +71,7 @@ def run_one(
     return {
         "instance": name,
         "lanes": runner.lanes is not None,
-        "refine_ms": 1000 * (runner.refine_s or 0.0),
+        "refine_ms": 1000 * (runner.refine_s or 0.0) if runner.state_tables else 0.0,
         "active_density": runner.active_density,
         "robots": problem.team_size,
         "steps": n_steps,
