@@ -267,27 +267,20 @@ class LorrRunner:
                 self.tasks[tid].agent = -1
                 held[k] = tid
         open_tasks = [t for t in self.tasks.values() if t.agent < 0]
-        extra = [0.0] * len(open_tasks)
+        # The queue at each cell: robots (not being re-matched) heading there next.
         load: dict[int, int] = {}
-        if QUEUE_WAIT or FIRST_CAP:
-            # Expected wait at the first errand: robots already heading to that cell.
-            for k, tid in enumerate(self.assignment):
-                if tid >= 0 and k not in held:
-                    t = self.tasks[tid]
-                    c = t.errands[t.next]
-                    load[c] = load.get(c, 0) + 1
-            if FIRST_CAP:
-                # Tasks whose first errand has its queue full wait for a later step.
-                open_tasks = [t for t in open_tasks if load.get(t.errands[0], 0) < FIRST_CAP]
-            extra = [QUEUE_WAIT * load.get(t.errands[0], 0) for t in open_tasks]
+        for k, tid in enumerate(self.assignment):
+            if tid >= 0 and k not in held:
+                t = self.tasks[tid]
+                c = t.errands[t.next]
+                load[c] = load.get(c, 0) + 1
+        firsts = [t.errands[0] for t in open_tasks]
         pairs = greedy_assign(
             [self.cells[k] for k in robots],
-            [t.errands[0] for t in open_tasks],
-            [t.length + e for t, e in zip(open_tasks, extra, strict=True)],
+            firsts,
+            [t.length + QUEUE_WAIT * load.get(t.errands[0], 0) for t in open_tasks],
             self.oracle.dist_map,
-            capacity=None
-            if not FIRST_CAP
-            else {t.errands[0]: FIRST_CAP - load.get(t.errands[0], 0) for t in open_tasks},
+            capacity={c: FIRST_CAP - load.get(c, 0) for c in firsts},
         )
         for k in robots:
             self.assignment[k] = -1
