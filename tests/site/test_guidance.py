@@ -60,10 +60,21 @@ def test_lanes_alternate_and_only_lane_cells_pay():
     # Columns 0 and 6 hold vertical lane cells: south-, north-bound.
     assert cost[1 * w + 0].tolist() == [1, 1, 1, 5]
     assert cost[3 * w + 6].tolist() == [1, 5, 1, 1]
-    # Corners, open to two sides, are no lane and pay nothing extra.
-    assert cost[0].tolist() == [1, 1, 1, 1]
+    # A corner is no lane: it takes its row's way east-west and its column's north-south.
+    assert cost[0].tolist() == [1, 1, 5, 5]
     with pytest.raises(ValueError, match="penalty"):
         lane_costs(grid, penalty=0)
+
+
+def test_open_areas_are_one_way_by_parity():
+    """Without lanes, even rows run east and odd ones west; even columns run south and odd
+    ones north, so traffic in an open band never meets head-on."""
+    grid = Grid.from_strings(["....", "....", "...."])
+    cost = lane_costs(grid, penalty=3)
+    w = grid.width
+    assert cost[0 * w + 0].tolist() == [1, 1, 3, 3]  # east-bound row, south-bound column
+    assert cost[1 * w + 1].tolist() == [3, 3, 1, 1]  # west-bound row, north-bound column
+    assert cost[2 * w + 3].tolist() == [1, 3, 3, 1]  # east-bound row, north-bound column
 
 
 @pytest.mark.parametrize("rows", [WAREHOUSE, LANES])

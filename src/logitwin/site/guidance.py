@@ -11,7 +11,14 @@ lanes and head-on meetings become rare. The rule here is the simplest such graph
 * lanes alternate direction: the k-th distinct row holding horizontal lane cells (top to
   bottom) runs east when k is even, west when odd; the k-th distinct column holding
   vertical lane cells runs south when k is even, north when odd;
-* moving through a lane cell against its direction costs ``penalty`` instead of 1.
+* every other row and column is one-way too, by its parity (even rows east, even
+  columns south), and a cell open to all sides (a crossing, an open band) takes the
+  direction of its row for east-west moves and of its column for north-south ones;
+* moving against the direction costs ``penalty`` instead of 1.
+
+Open cells matter as much as lanes: on WAREHOUSE the jams grew in the open bands by the
+stations, where robots met head-on and each wanted the other's cell (208 such pairs held
+2,859 of 10,000 robots still at step 1,500 with lane rules only).
 
 The costs are soft: a lane is still usable both ways, so every goal stays reachable.
 """
@@ -39,19 +46,26 @@ def lane_costs(grid: Grid, penalty: int = 3) -> np.ndarray:
     vertical = free & (nb[:, 0] < 0) & (nb[:, 2] < 0) & ((nb[:, 1] >= 0) | (nb[:, 3] >= 0))
     rows = np.arange(grid.size) // grid.width
     cols = np.arange(grid.size) % grid.width
-    if horizontal.any():
-        rank = np.searchsorted(np.unique(rows[horizontal]), rows)
-        east = horizontal & (rank % 2 == 0)
-        west = horizontal & (rank % 2 == 1)
-        cost[east, 2] = penalty  # going west on an east-bound lane
-        cost[west, 0] = penalty
-    if vertical.any():
-        rank = np.searchsorted(np.unique(cols[vertical]), cols)
-        south = vertical & (rank % 2 == 0)
-        north = vertical & (rank % 2 == 1)
-        cost[south, 3] = penalty
-        cost[north, 1] = penalty
+    east_row = _directions(grid.height, rows[horizontal])
+    south_col = _directions(grid.width, cols[vertical])
+    east = free & ~vertical & east_row[rows]
+    west = free & ~vertical & ~east_row[rows]
+    south = free & ~horizontal & south_col[cols]
+    north = free & ~horizontal & ~south_col[cols]
+    cost[east, 2] = penalty  # going west on an east-bound row
+    cost[west, 0] = penalty
+    cost[south, 3] = penalty
+    cost[north, 1] = penalty
     return cost
+
+
+def _directions(count: int, lane_lines: np.ndarray) -> np.ndarray:
+    """Per row (column): True if it runs east (south). Lines holding lane cells alternate
+    by rank, the others by their parity."""
+    forward = np.arange(count) % 2 == 0
+    lines = np.unique(lane_lines)
+    forward[lines] = np.arange(len(lines)) % 2 == 0
+    return forward
 
 
 def weighted_distances(grid: Grid, cost: np.ndarray, goal: int) -> np.ndarray:
