@@ -62,7 +62,7 @@ def lane_costs(grid: Grid, penalty: int = 3) -> np.ndarray:
 def _directions(count: int, lane_lines: np.ndarray) -> np.ndarray:
     """Per row (column): True if it runs east (south). Lines holding lane cells alternate
     by rank, the others by their parity."""
-    forward = np.arange(count) % 2 == 0
+    forward: np.ndarray = np.arange(count) % 2 == 0
     lines = np.unique(lane_lines)
     forward[lines] = np.arange(len(lines)) % 2 == 0
     return forward
