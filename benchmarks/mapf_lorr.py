@@ -105,7 +105,7 @@ def main() -> None:
         "--lanes",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="one-way lanes on the large maps (default: on, as `logitwin mapf run`)",
+        help="one-way rows and columns on the large maps (default: on, as `logitwin mapf run`)",
     )
     args = ap.parse_args()
     refine = None if args.refine_ms is None else args.refine_ms / 1000

@@ -153,7 +153,7 @@ class LorrRunner:
         # Exact turn-aware distance tables where the map is small enough to afford them.
         self.state_tables = len(self.grid.free_cells) <= STATE_TABLE_MAX_FREE
         self.rot = RotationDistances(self.grid, max_cached=self.max_cached_maps)
-        # Larger maps (warehouses): one-way lanes as move costs, and distance tables that
+        # Larger maps (warehouses): one-way rows and columns as move costs, and distance tables that
         # respect them.
         self.lanes = (
             None
