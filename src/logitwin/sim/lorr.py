@@ -155,8 +155,8 @@ class LorrRunner:
         # Exact turn-aware distance tables where the map is small enough to afford them.
         self.state_tables = len(self.grid.free_cells) <= STATE_TABLE_MAX_FREE
         self.rot = RotationDistances(self.grid, max_cached=self.max_cached_maps)
-        # Larger maps (warehouses): one-way rows and columns as move costs, and distance tables that
-        # respect them.
+        # Larger maps (warehouses): one-way rows and columns as move costs, and distance
+        # tables that respect them.
         self.lanes = (
             None
             if self.state_tables or not self.guidance
