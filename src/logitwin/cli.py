@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
         "--refine-ms",
         type=float,
         help="windowed LNS time per step after PIBT, at most 80%% of the budget "
-        "(default 100, or 0 on near-full maps; 0: PIBT alone)",
+        "(default 500, or 0 on near-full maps; 0: PIBT alone)",
     )
     mrun.add_argument("--seed", type=int, default=0)
     mrun.add_argument("--out", type=Path, default=Path("result.json"), help="LoRR output JSON")

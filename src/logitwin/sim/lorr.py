@@ -42,9 +42,11 @@ STATE_TABLE_MAX_FREE = 5000
 # RANDOM-04 (85%) 641 -> 914; 0.2-0.6 tried.
 ACTIVE_DENSITY = 0.3
 # Windowed LNS refines PIBT's rollout for REFINE_S seconds a step, never past this share
-# of the step budget. More is not better at density: RANDOM-05 finished 933 tasks with
-# 100 ms and 828 with LNS until 80% of a 1 s budget.
-REFINE_S = 0.1
+# of the step budget. 500 ms against 100 ms: RANDOM-02 1,106 / 1,083 (two seeds) against
+# 939-1,016 tasks, RANDOM-03 1,324 against 1,115-1,177; RANDOM-01 (660 / 659) and
+# RANDOM-04 (963 against 978-1,033) hold; 800 ms gave RANDOM-02 no more (1,066). Near-full
+# maps skip it (below).
+REFINE_S = 0.5
 REFINE_SHARE = 0.8
 # Near-full maps (robots on more than DENSE_FILL of the free cells) are a sliding puzzle:
 # a 10-step window finds no room to re-plan into, and LNS only costs PIBT its time. They
