@@ -39,13 +39,14 @@ __all__ = [
 STATE_TABLE_MAX_FREE = 5000
 # Robots on tasks at most on this share of the free cells; the rest park. Tuned on the
 # random 32x32 instances: RANDOM-03 (49% of cells hold a robot) 711 -> 863 tasks,
-# RANDOM-04 (85%) 641 -> 914; 0.2-0.6 tried.
+# RANDOM-04 (85%) 641 -> 914; 0.2-0.6 tried. With LNS at 500 ms, RANDOM-03 at 0.25 and 0.4
+# fell behind 0.3 (1,069 against 1,185 tasks by step 700; 351 against 409 by step 200).
 ACTIVE_DENSITY = 0.3
 # Windowed LNS refines PIBT's rollout for REFINE_S seconds a step, never past this share
-# of the step budget. 500 ms against 100 ms: RANDOM-02 1,106 / 1,083 (two seeds) against
-# 939-1,016 tasks, RANDOM-03 1,324 against 1,115-1,177; RANDOM-01 (660 / 659) and
-# RANDOM-04 (963 against 978-1,033) hold; 800 ms gave RANDOM-02 no more (1,066). Near-full
-# maps skip it (below).
+# of the step budget. 500 ms against 100 ms: RANDOM-02 1,106 / 1,083 / 1,067 (two seeds,
+# the benchmark) against 939-1,016 tasks, RANDOM-03 1,324 / 1,200 against 1,115-1,177;
+# RANDOM-01 (660-665 / 659) and RANDOM-04 (963-1,009 / 964-1,033) hold; 800 ms gave
+# RANDOM-02 no more (1,066). Near-full maps skip it (below).
 REFINE_S = 0.5
 REFINE_SHARE = 0.8
 # Near-full maps (robots on more than DENSE_FILL of the free cells) are a sliding puzzle:
