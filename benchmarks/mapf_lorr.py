@@ -9,6 +9,7 @@ result as a ratio of each. Prints a table to stderr and JSON to stdout.
     .venv/bin/python benchmarks/mapf_lorr.py RANDOM-01 RANDOM-02
     .venv/bin/python benchmarks/mapf_lorr.py WAREHOUSE --steps 200   # a shorter horizon
     .venv/bin/python benchmarks/mapf_lorr.py RANDOM-01 --refine-ms 0  # PIBT alone
+    .venv/bin/python benchmarks/mapf_lorr.py RANDOM-03 --planner pibt  # PIBT + LNS
 """
 
 from __future__ import annotations
@@ -54,13 +55,20 @@ SMALL_2023_STEPS = 5000  # the 2023 start kit's default simulation time for its 
 
 
 def run_one(
-    name: str, steps: int | None, budget_s: float, refine_s: float | None, lanes: bool = True
+    name: str,
+    steps: int | None,
+    budget_s: float,
+    refine_s: float | None,
+    lanes: bool = True,
+    planner: str | None = None,
 ) -> dict[str, object]:
     rel, best, default = INSTANCES[name]
     problem = load_lorr_problem(DATA / rel)
     horizon = horizon_for(problem) or SMALL_2023_STEPS
     n_steps = steps if steps is not None else horizon
-    runner = LorrRunner(problem, step_budget_s=budget_s, refine_s=refine_s, guidance=lanes)
+    runner = LorrRunner(
+        problem, step_budget_s=budget_s, refine_s=refine_s, guidance=lanes, planner=planner
+    )
     t0 = time.perf_counter()
     result = runner.run(n_steps)
     wall = time.perf_counter() - t0
@@ -70,6 +78,7 @@ def run_one(
     full = n_steps == horizon
     return {
         "instance": name,
+        "planner": runner.planner,
         "lanes": runner.lanes is not None,
         "refine_ms": 1000 * (runner.refine_s or 0.0) if runner.state_tables else 0.0,
         "active_density": runner.active_density,
@@ -96,10 +105,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, help="override the horizon (ratios are then omitted)")
     ap.add_argument("--budget-ms", type=float, default=1000.0)
     ap.add_argument(
+        "--planner",
+        choices=("pibt", "epibt"),
+        help="as `logitwin mapf run --planner` (default: chosen per instance)",
+    )
+    ap.add_argument(
         "--refine-ms",
         type=float,
-        help="LNS time per step, at most 80%% of the budget (default as `mapf run`: 100, "
-        "or 0 on near-full maps)",
+        help="refinement per step, at most 80%% of the budget (default as `mapf run`)",
     )
     ap.add_argument(
         "--lanes",
@@ -113,10 +126,15 @@ def main() -> None:
     for name in args.instances:
         if name not in INSTANCES:
             sys.exit(f"unknown instance {name!r}; known: {', '.join(INSTANCES)}")
-        row = run_one(name, args.steps, args.budget_ms / 1000.0, refine, args.lanes)
+        try:
+            row = run_one(
+                name, args.steps, args.budget_ms / 1000.0, refine, args.lanes, args.planner
+            )
+        except ValueError as exc:
+            sys.exit(f"{name}: {exc}")
         rows.append(row)
         print(
-            f"{name:20} {row['robots']:>6} robots {row['steps']:>5} steps  "
+            f"{name:20} {row['planner']:5} {row['robots']:>6} robots {row['steps']:>5} steps  "
             f"tasks {row['tasks_finished']:>7}  best {row['best_published']}  "
             f"default {row['start_kit_default']}  x best {row['ratio_to_best']}  "
             f"x default {row['ratio_to_default']}  plan {row['plan_ms_mean']}/"

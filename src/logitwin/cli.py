@@ -120,10 +120,16 @@ def _parser() -> argparse.ArgumentParser:
     mrun.add_argument("--steps", type=int, help="timesteps (default: simulation_time.json)")
     mrun.add_argument("--step-budget-ms", type=float, default=1000.0, help="planning time per step")
     mrun.add_argument(
+        "--planner",
+        choices=("pibt", "epibt"),
+        help="epibt (multi-action operations; maps up to 5,000 free cells) or pibt "
+        "(default: epibt on such maps with robots on over 20%% of the cells, else pibt)",
+    )
+    mrun.add_argument(
         "--refine-ms",
         type=float,
-        help="windowed LNS time per step after PIBT, at most 80%% of the budget "
-        "(default 500, or 0 on near-full maps; 0: PIBT alone)",
+        help="refinement per step, at most 80%% of the budget: EPIBT's rounds (default "
+        "500) or the windowed LNS after PIBT (default 500; 0 on near-full maps); 0: none",
     )
     mrun.add_argument("--seed", type=int, default=0)
     mrun.add_argument("--out", type=Path, default=Path("result.json"), help="LoRR output JSON")
@@ -443,19 +449,23 @@ def _mapf(args: argparse.Namespace, console: Console) -> int:
         raise LogitwinError("--steps must be >= 0 and --step-budget-ms > 0")
     if args.refine_ms is not None and args.refine_ms < 0:
         raise LogitwinError(f"--refine-ms must be >= 0, got {args.refine_ms}")
-    runner = LorrRunner(
-        problem,
-        step_budget_s=args.step_budget_ms / 1000.0,
-        seed=args.seed,
-        refine_s=None if args.refine_ms is None else args.refine_ms / 1000.0,
-    )
+    try:
+        runner = LorrRunner(
+            problem,
+            step_budget_s=args.step_budget_ms / 1000.0,
+            seed=args.seed,
+            refine_s=None if args.refine_ms is None else args.refine_ms / 1000.0,
+            planner=args.planner,
+        )
+    except ValueError as exc:
+        raise LogitwinError(f"{args.problem}: {exc}") from None
     t0 = time.perf_counter()
     result = runner.run(steps)
     wall = time.perf_counter() - t0
     args.out.write_text(json.dumps(result))
     times = result["plannerTimes"] or [0.0]
     console.print(
-        f"{problem.name}: {problem.team_size} robots, {steps} steps: "
+        f"{problem.name}: {problem.team_size} robots, {steps} steps, {runner.planner}: "
         f"{result['numTaskFinished']} tasks finished; planning mean "
         f"{1000 * sum(times) / len(times):.1f} ms, max {1000 * max(times):.1f} ms per step; "
         f"{runner.overruns} overruns, {len(result['errors'])} invalid steps; "

@@ -43,7 +43,7 @@ class _BadPlanner:
 def test_invalid_action_makes_every_robot_wait(tmp_path):
     p = load_lorr_problem(write_lorr_problem(tmp_path, [1, 18], [(5,), (20,)]))
     runner = LorrRunner(p, refine_s=0)
-    runner.planner = _BadPlanner()  # robot 0 at (0,1) facing south: forward hits '@'
+    runner.pibt = _BadPlanner()  # robot 0 at (0,1) facing south: forward hits '@'
     res = runner.run(3)
     assert res["errors"] and res["errors"][0][3] == "unallowed move"
     assert res["AllValid"] == "No"
@@ -89,12 +89,12 @@ def test_unknown_2023_strategy_is_refused(tmp_path):
         LorrRunner(p, refine_s=-0.1)
 
 
-def test_near_full_maps_run_pibt_alone_with_fewer_robots_working(tmp_path):
+def test_dense_maps_plan_with_epibt_and_near_full_ones_with_fewer_robots_working(tmp_path):
     free = [c for c in range(24) if c not in (7, 8)]  # the 6x4 map's 22 free cells
     tasks = [(free[(3 * i) % 22], free[(3 * i + 11) % 22]) for i in range(40)]
     p = load_lorr_problem(write_lorr_problem(tmp_path, free[:20], tasks))
-    runner = LorrRunner(p)  # 20 robots on 22 cells: near-full
-    assert runner.near_full and runner.refine_s == 0
+    runner = LorrRunner(p, refine_s=0.005)  # 20 robots on 22 cells: near-full
+    assert runner.near_full and runner.planner == "epibt" and runner.epibt is not None
     assert runner.active_density == lorr.DENSE_ACTIVE_DENSITY
     most = int(lorr.DENSE_ACTIVE_DENSITY * 22)
     for _ in range(60):
@@ -103,13 +103,18 @@ def test_near_full_maps_run_pibt_alone_with_fewer_robots_working(tmp_path):
     res = runner.result()
     assert res["numTaskFinished"] > 0
     assert validate_result(res, p).ok
-    explicit = LorrRunner(p, refine_s=0.002, active_density=1.0)
-    assert explicit.refine_s == 0.002 and explicit.max_active == 20
+    assert LorrRunner(p).refine_s == lorr.EPIBT_REFINE_S
+    explicit = LorrRunner(p, refine_s=0.002, active_density=1.0, planner="pibt")
+    assert explicit.refine_s == 0.002 and explicit.max_active == 20 and explicit.epibt is None
+    assert LorrRunner(p, planner="pibt").refine_s == 0  # PIBT alone on near-full maps
+    # Sparse maps keep PIBT with the windowed LNS.
     roomy = LorrRunner(load_lorr_problem(write_lorr_problem(tmp_path, [0, 5], tasks)))
-    assert not roomy.near_full and roomy.refine_s == lorr.REFINE_S
+    assert not roomy.near_full and roomy.planner == "pibt" and roomy.refine_s == lorr.REFINE_S
     assert roomy.active_density == lorr.ACTIVE_DENSITY
     with pytest.raises(ValueError, match="active_density"):
         LorrRunner(p, active_density=0)
+    with pytest.raises(ValueError, match="planner must be"):
+        LorrRunner(p, planner="lacam")
 
 
 def test_a_station_takes_at_most_first_cap_robots_heading_to_it(tmp_path, monkeypatch):
@@ -167,8 +172,8 @@ def test_lns_refinement_stays_valid_and_beats_pibt_alone(tmp_path):
             "numTasksReveal": 1.5, "version": "2024 LoRR"}  # fmt: skip
     (tmp_path / "p.json").write_text(json.dumps(spec))
     p = load_lorr_problem(tmp_path / "p.json")
-    alone = LorrRunner(p, refine_s=0, active_density=1.0).run(150)
-    refined_runner = LorrRunner(p, refine_s=0.01, active_density=1.0)
+    alone = LorrRunner(p, refine_s=0, active_density=1.0, planner="pibt").run(150)
+    refined_runner = LorrRunner(p, refine_s=0.01, active_density=1.0, planner="pibt")
     refined = refined_runner.run(150)
     assert refined_runner.lns.stats["improved"] > 0
     report = validate_result(refined, p)
@@ -192,3 +197,38 @@ def test_large_map_path_with_lanes_stays_valid(tmp_path, monkeypatch):
     assert res["numTaskFinished"] > 3
     plain = LorrRunner(p, guidance=False)
     assert plain.lanes is None and plain.guided is None
+    with pytest.raises(ValueError, match="needs state distance tables"):
+        LorrRunner(p, planner="epibt")
+
+
+def test_epibt_keeps_a_dense_fleet_valid_and_beats_pibt_alone(tmp_path):
+    """A 10x10 random map half full of robots: EPIBT finishes more tasks than PIBT."""
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    rows = ["".join("@" if rng.random() < 0.15 else "." for _ in range(10)) for _ in range(10)]
+    rows[0] = rows[9] = "." * 10
+    for r in range(10):
+        rows[r] = "." + rows[r][1:-1] + "."  # a free ring keeps the map connected
+    (tmp_path / "m.map").write_text("type octile\nheight 10\nwidth 10\nmap\n" + "\n".join(rows))
+    free = [r * 10 + c for r in range(10) for c in range(10) if rows[r][c] == "."]
+    starts = [int(c) for c in rng.choice(free, 45, replace=False)]
+    tasks = [tuple(int(c) for c in rng.choice(free, 3)) for _ in range(600)]
+    head = "# version for LoRR 2024\n"
+    (tmp_path / "a.agents").write_text(head + f"{len(starts)}\n" + "\n".join(map(str, starts)))
+    body = "\n".join(",".join(map(str, t)) for t in tasks)
+    (tmp_path / "t.tasks").write_text(head + f"{len(tasks)}\n" + body)
+    spec = {"mapFile": "m.map", "agentFile": "a.agents", "teamSize": 45, "taskFile": "t.tasks",
+            "numTasksReveal": 1.5, "version": "2024 LoRR"}  # fmt: skip
+    (tmp_path / "p.json").write_text(json.dumps(spec))
+    p = load_lorr_problem(tmp_path / "p.json")
+    epibt = LorrRunner(p, refine_s=0.01)
+    assert epibt.planner == "epibt"
+    res = epibt.run(200)
+    report = validate_result(res, p)
+    assert report.ok, report.to_dict()
+    assert epibt.overruns == 0 and not res["errors"]
+    alone = LorrRunner(p, planner="pibt", refine_s=0).run(200)
+    assert res["numTaskFinished"] > alone["numTaskFinished"]

@@ -19,6 +19,7 @@ import numpy as np
 
 from logitwin.control.actions import ORIENT_NAMES, check_step
 from logitwin.control.assignment import greedy_assign
+from logitwin.control.epibt import EPIBT
 from logitwin.control.lns import WindowedLNS, plan_actions_of
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.errors import SiteError
@@ -28,6 +29,9 @@ from logitwin.site.io import LorrProblem
 
 __all__ = [
     "DENSE_FILL",
+    "EPIBT_DEPTH",
+    "EPIBT_FILL",
+    "EPIBT_REFINE_S",
     "REFINE_S",
     "REFINE_SHARE",
     "STATE_TABLE_MAX_FREE",
@@ -57,6 +61,25 @@ REFINE_SHARE = 0.8
 # against 165 for PIBT alone. RANDOM-04 (85%) keeps LNS: 994 against 951.
 DENSE_FILL = 0.9
 DENSE_ACTIVE_DENSITY = 0.7
+# Maps with state tables and robots on more than EPIBT_FILL of the free cells plan with
+# EPIBT (multi-action operations) and its refinement rounds for EPIBT_REFINE_S a step;
+# sparser ones with PIBT and the windowed LNS. Tasks, EPIBT against PIBT + LNS (500 ms):
+# RANDOM-01 (12% fill) 641 (depth 5, 200 ms) / 660-665; RANDOM-02 (24%) 1,132 (depth
+# 5, 200 ms) / 1,067-1,106. Depth 3, 200 ms: RANDOM-03 (49%) 1,685 / 1,200-1,324,
+# RANDOM-04 (85%) 1,775 / 963-1,009, RANDOM-05 (98%) 2,156 / 1,160.
+EPIBT_FILL = 0.2
+# Longer operations see further but cost more per round: RANDOM-03 at 200 ms finished
+# 1,690 / 1,797 / 1,873 / 1,773 tasks with depth 3 / 4 / 5 / 6; RANDOM-04 at 500 ms
+# 1,790 / 1,765 with 3 / 5; RANDOM-05 at 500 ms had 468 by step 500 with 5 and about
+# 800 with 3. Depth 5 up to EPIBT_DEEP_FILL, 3 above.
+EPIBT_DEPTH = 5
+EPIBT_DEEP_FILL = 0.75
+DENSE_EPIBT_DEPTH = 3
+# Rounds settle within 50 ms on RANDOM-03 (depth 3: 1,692 / 1,685 tasks at 50 / 200 ms),
+# not on the fuller maps: RANDOM-05 1,863 / 2,156 / 2,351 at 50 / 200 / 500 ms,
+# RANDOM-04 1,775 / 1,790 at 200 / 500 ms; RANDOM-03 at depth 5 (annealing) 1,900 /
+# 1,947 at 200 / 500 ms.
+EPIBT_REFINE_S = 0.5
 # Share of the step budget that computing new guided distance tables may take.
 GUIDED_TABLE_SHARE = 0.3
 # Station queues (2024 scheduler): a task's first errand costs QUEUE_WAIT steps more per
@@ -125,6 +148,7 @@ class LorrRunner:
     yield_after: int = 10
     guidance: bool = True
     lane_penalty: int = 4
+    planner: str | None = None
     # --- state, filled by run() ---
     cells: list[int] = field(default_factory=list)
     orients: list[int] = field(default_factory=list)
@@ -146,8 +170,23 @@ class LorrRunner:
         self.n = p.team_size
         n_free = len(self.grid.free_cells)
         self.near_full = self.n > DENSE_FILL * n_free
+        # Exact turn-aware distance tables where the map is small enough to afford them.
+        self.state_tables = n_free <= STATE_TABLE_MAX_FREE
+        if self.planner is None:
+            dense = self.n > EPIBT_FILL * n_free
+            self.planner = "epibt" if self.state_tables and dense else "pibt"
+        if self.planner not in ("pibt", "epibt"):
+            raise ValueError(f"planner must be 'pibt' or 'epibt', got {self.planner!r}")
+        if self.planner == "epibt" and not self.state_tables:
+            raise ValueError(
+                f"planner 'epibt' needs state distance tables: at most "
+                f"{STATE_TABLE_MAX_FREE} free cells, the map has {n_free}"
+            )
         if self.refine_s is None:
-            self.refine_s = 0.0 if self.near_full else REFINE_S
+            if self.planner == "epibt":
+                self.refine_s = EPIBT_REFINE_S
+            else:
+                self.refine_s = 0.0 if self.near_full else REFINE_S
         if self.refine_s < 0:
             raise ValueError(f"refine_s must be >= 0 s, got {self.refine_s}")
         if self.active_density is None:
@@ -156,8 +195,6 @@ class LorrRunner:
             raise ValueError(f"active_density must be in (0, 1], got {self.active_density}")
         self.max_active = max(1, min(self.n, int(self.active_density * n_free)))
         self.oracle = DistanceOracle(self.grid, max_cached=self.max_cached_maps)
-        # Exact turn-aware distance tables where the map is small enough to afford them.
-        self.state_tables = len(self.grid.free_cells) <= STATE_TABLE_MAX_FREE
         self.rot = RotationDistances(self.grid, max_cached=self.max_cached_maps)
         # Larger maps (warehouses): one-way rows and columns as move costs, and distance
         # tables that respect them.
@@ -171,12 +208,18 @@ class LorrRunner:
             if self.lanes is None
             else GuidedDistances(self.grid, self.lanes, max_cached=self.max_cached_maps)
         )
-        self.planner = PIBT(
+        self.pibt = PIBT(
             self.grid,
             self.n,
             np.random.default_rng(self.seed),
             state_tables=self.state_tables,
             move_cost=self.lanes,
+        )
+        depth = EPIBT_DEPTH if self.n <= EPIBT_DEEP_FILL * n_free else DENSE_EPIBT_DEPTH
+        self.epibt = (
+            EPIBT(self.grid, self.n, np.random.default_rng(self.seed + 2), depth=depth)
+            if self.planner == "epibt"
+            else None
         )
         self.lns = WindowedLNS(
             self.grid, self.window, np.random.default_rng(self.seed + 1), self.neighbourhood
@@ -348,21 +391,27 @@ class LorrRunner:
             dists = self._guided_tables(goals, t0)
         else:
             dists = [self.oracle.dist_map(g) if g >= 0 else None for g in goals]
-        actions = self.planner.plan_actions(self.cells, self.orients, dists)
-        if self.refine_s and self.state_tables:
-            actions = self._refine(actions, goals, dists, t0)
+        if self.epibt is not None:
+            actions = self._plan_epibt(goals, dists, t0)
+        else:
+            actions = self.pibt.plan_actions(self.cells, self.orients, dists)
+            if self.refine_s and self.state_tables:
+                actions = self._refine(actions, goals, dists, t0)
         elapsed = time.perf_counter() - t0
         self.planner_times.append(elapsed)
         for k, g in enumerate(goals):
             if g >= 0:
                 self.costs[k] += 1
-        if elapsed > self.step_budget_s:
+        overrun = elapsed > self.step_budget_s
+        if overrun:
             self.overruns += 1
             planned = ["T"] * self.n
             actions = ["W"] * self.n
         else:
             planned = actions
         cells, orients, errors = check_step(self.grid, self.cells, self.orients, actions, self.t)
+        if self.epibt is not None and (overrun or errors):
+            self.epibt.reset()  # the fleet did not follow the plan it carries
         if errors:
             for e in errors:
                 self.errors.append([e.robot1, e.robot2, self.t, e.description])
@@ -377,6 +426,24 @@ class LorrRunner:
         self.t += 1
         self._check_finished()
         self._reveal()
+
+    def _plan_epibt(self, goals: list[int], dists: list[Any], t0: float) -> list[str]:
+        """EPIBT's step: robots whose task needs fewest steps in all go first."""
+        assert self.epibt is not None
+        urgency = [0.0] * self.n
+        for k, g in enumerate(goals):
+            if g < 0:
+                continue
+            t = self.tasks[self.assignment[k]]
+            rest = float(dists[k][self.cells[k] * 4 + self.orients[k]])
+            for a, b in itertools.pairwise(t.errands[t.next :]):
+                rest += int(self.oracle.dist_map(a)[b])
+            urgency[k] = rest
+        deadline = t0 + REFINE_SHARE * self.step_budget_s
+        until = min(deadline, time.perf_counter() + self.refine_s) if self.refine_s else None
+        return self.epibt.plan_actions(
+            self.cells, self.orients, dists, goals, urgency, deadline, until
+        )
 
     def _guided_tables(self, goals: list[int], t0: float) -> list[Any]:
         """Guided tables; a goal whose table would not fit this step's share of the budget
@@ -402,7 +469,7 @@ class LorrRunner:
         PIBT's own actions stand if the rollout alone would pass the deadline.
         """
         deadline = t0 + REFINE_SHARE * self.step_budget_s
-        paths = self.lns.rollout(self.planner, self.cells, self.orients, actions, dists, deadline)
+        paths = self.lns.rollout(self.pibt, self.cells, self.orients, actions, dists, deadline)
         if paths is None:
             return actions
         deadline = min(deadline, time.perf_counter() + (self.refine_s or 0.0))

@@ -1,0 +1,134 @@
+import time
+
+import numpy as np
+import pytest
+
+from logitwin.control.actions import check_step
+from logitwin.control.epibt import EPIBT, operations
+from logitwin.control.pibt import RotationDistances
+from logitwin.site import DistanceOracle, Grid
+
+
+def test_operation_set_of_depth_three():
+    ops = operations(3)
+    assert ops[0] == "WWW"
+    assert len(ops) == len(set(ops)) == 17
+    assert ops[-1] == "FFF"
+    # No operation ends on a turn or turns back and forth before moving.
+    assert not any(op.rstrip("W").endswith(("R", "C")) for op in ops if op != "WWW")
+    assert "RCF" not in ops and "RRR" not in ops
+    # Sequences through the same cells to the same orientation appear once.
+    assert ("RWF" in ops) != ("WRF" in ops)
+    with pytest.raises(ValueError, match="depth"):
+        operations(0)
+
+
+def _step(planner, cells, orients, goals, rot, urgency=None, refine=True):
+    tables = [rot.table(g) if g >= 0 else None for g in goals]
+    urgency = urgency or [0.0] * len(cells)
+    until = time.perf_counter() + 0.02 if refine else None
+    return planner.plan_actions(
+        cells, orients, tables, goals, urgency, time.perf_counter() + 5, until
+    )
+
+
+def test_a_robot_turns_and_then_moves():
+    grid = Grid.from_strings(["...."])
+    rot = RotationDistances(grid)
+    planner = EPIBT(grid, 1, np.random.default_rng(0))
+    cells, orients = [3], [0]  # facing east, goal at the west end
+    seen = []
+    for t in range(8):
+        actions = _step(planner, cells, orients, [0], rot)
+        seen.append(actions[0])
+        cells, orients, errors = check_step(grid, cells, orients, actions, t)
+        assert errors == []
+        if cells[0] == 0:
+            break
+    assert cells == [0]
+    assert seen[:2] in (["R", "R"], ["C", "C"]) and seen[2:] == ["F", "F", "F"]
+
+
+def test_a_robot_without_a_goal_stays_until_pushed():
+    grid = Grid.from_strings(["....", "...."])
+    rot = RotationDistances(grid)
+    planner = EPIBT(grid, 2, np.random.default_rng(0))
+    mover, parked = grid.cell(0, 0), grid.cell(0, 1)
+    cells, orients = [mover, parked], [0, 0]
+    goal = grid.cell(0, 3)
+    moved_parked = False
+    for t in range(20):
+        actions = _step(planner, cells, orients, [goal, -1], rot)
+        cells, orients, errors = check_step(grid, cells, orients, actions, t)
+        assert errors == []
+        moved_parked |= cells[1] != parked
+        if cells[0] == goal:
+            break
+    assert cells[0] == goal
+    assert moved_parked  # it stood on the only short way
+
+    # Alone and without a goal, a robot never moves.
+    lone = EPIBT(grid, 1, np.random.default_rng(0))
+    for _ in range(5):
+        assert _step(lone, [parked], [1], [-1], rot) == ["W"]
+
+
+@pytest.mark.parametrize("refine", [True, False])
+def test_dense_fleet_never_produces_an_invalid_step(refine):
+    rng = np.random.default_rng(1)
+    rows = ["".join("@" if rng.random() < 0.15 else "." for _ in range(16)) for _ in range(12)]
+    grid = Grid.from_strings(rows)
+    oracle = DistanceOracle(grid)
+    free = grid.free_cells
+    comp = [int(c) for c in free if oracle.dist_map(int(free[0]))[c] < 1 << 30]
+    n = 60
+    cells = [comp[i] for i in rng.choice(len(comp), n, replace=False)]
+    orients = rng.integers(0, 4, n).tolist()
+    goals = [comp[i] for i in rng.choice(len(comp), n)]
+    goals[:10] = [-1] * 10  # parked robots, pushed aside when in the way
+    rot = RotationDistances(grid)
+    planner = EPIBT(grid, n, np.random.default_rng(0))
+    reached = 0
+    for t in range(200):
+        urgency = [
+            float(rot.table(g)[c * 4 + o]) if g >= 0 else 0.0
+            for c, o, g in zip(cells, orients, goals, strict=True)
+        ]
+        actions = _step(planner, cells, orients, goals, rot, urgency, refine)
+        cells, orients, errors = check_step(grid, cells, orients, actions, t)
+        assert errors == [], errors[:3]
+        for k in range(10, n):
+            if cells[k] == goals[k]:  # lifelong: a new goal at once
+                reached += 1
+                goals[k] = comp[int(rng.integers(len(comp)))]
+    assert reached > 150  # the fleet keeps delivering
+
+
+def test_after_a_reset_or_a_deadline_the_fleet_plan_stays_valid():
+    grid = Grid.from_strings(["......", "......"])
+    rot = RotationDistances(grid)
+    planner = EPIBT(grid, 2, np.random.default_rng(0))
+    a, b = grid.cell(0, 0), grid.cell(0, 5)
+    cells, orients = [a, b], [0, 2]
+    tables = [rot.table(b), rot.table(a)]
+    # A deadline already passed: nobody is re-planned, everyone keeps its carried plan.
+    assert planner.plan_actions(cells, orients, tables, [b, a], [1, 2], 0.0) == ["W", "W"]
+    first = planner.plan_actions(cells, orients, tables, [b, a], [1, 2], time.perf_counter() + 5)
+    assert first == ["F", "F"]
+    planner.reset()  # the step was not executed as planned: carry nothing
+    assert planner.desire == [0, 0]
+
+
+def test_bad_input():
+    grid = Grid.from_strings(["..."])
+    planner = EPIBT(grid, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="expected 2"):
+        planner.plan_actions([0], [0], [None], [-1], [0.0], 0.0)
+    with pytest.raises(ValueError, match="revisit"):
+        EPIBT(grid, 2, np.random.default_rng(0), revisit=0)
+    with pytest.raises(ValueError, match="share a cell"):
+        planner.plan_actions([0, 0], [0, 0], [None, None], [-1, -1], [0.0, 0.0], 0.0)
+    with pytest.raises(ValueError, match="skip_push"):
+        EPIBT(grid, 2, np.random.default_rng(0), skip_push=1.0)
+    with pytest.raises(ValueError, match="temperature"):
+        EPIBT(grid, 2, np.random.default_rng(0), temperature=-1)
