@@ -39,8 +39,9 @@ __all__ = ["EPIBT", "operations"]
 
 _ACCEPTED, _FAILED, _REJECTED = 0, 1, 2
 _NO_GOAL = float("inf")
-# One operation from one state: vertex reservation keys, edge reservation keys, states.
-_OpPath = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+# One operation from one state: its reservation keys (cells and edges, see _paths) and
+# the states it passes through.
+_OpPath = tuple[tuple[int, ...], tuple[int, ...]]
 
 
 def _useful(op: str) -> bool:
@@ -159,31 +160,38 @@ class EPIBT:
 
     # --- operations from one state -------------------------------------------------------
     def _paths(self, s: int) -> list[_OpPath | None]:
-        """Per operation from state ``s`` (``cell * 4 + o``): its vertex reservation keys,
-        edge reservation keys and the states it passes through (``None``: blocked)."""
+        """Per operation from state ``s`` (``cell * 4 + o``): its reservation keys and the
+        states it passes through (``None``: blocked).
+
+        Keys index one flat table of ``3 * size`` slots per depth: a cell's slot, then
+        two per cell for the edges to its east and south neighbours (a move west or
+        north uses the edge of the cell it enters), so a swap meets the same slot.
+        """
         got = self._by_state.get(s)
         if got is not None:
             return got
-        depth, size, nb = self.depth, self.grid.size, self._nb
+        size, nb = self.grid.size, self._nb
+        stride = 3 * size
         got = []
         for op in self.ops:
             c, o = s >> 2, s & 3
-            vkeys, ekeys, states = [], [], []
+            keys, states = [], []
             for d, a in enumerate(op):
+                base = d * stride
                 if a == "F":
                     c2 = nb[c][o]
                     if c2 < 0:
                         break
-                    ekeys.append((min(c, c2) * size + max(c, c2)) * depth + d)
+                    keys.append(base + size + 2 * min(c, c2) + (o & 1))
                     c = c2
                 elif a == "R":
                     o = (o + 1) & 3
                 elif a == "C":
                     o = (o + 3) & 3
-                vkeys.append(c * depth + d)
+                keys.append(base + c)
                 states.append(c * 4 + o)
             else:
-                got.append((tuple(vkeys), tuple(ekeys), tuple(states)))
+                got.append((tuple(keys), tuple(states)))
                 continue
             got.append(None)
         self._by_state[s] = got
@@ -243,7 +251,7 @@ class EPIBT:
                 if table is None or goal < 0:
                     row[k] = k
                     continue
-                states = pk[2]
+                states = pk[1]
                 dist = -1
                 for d in range(depth):
                     if states[d] >> 2 == goal:
@@ -268,8 +276,7 @@ class EPIBT:
                 w = (n + 1 - rank) / (n + 1)
                 power[i] = w * w
         self._sd, self._prefs, self._prio, self._power = sd, prefs, prio, power
-        self._vres: dict[int, int] = {}
-        self._eres: dict[int, int] = {}
+        self._res = [-1] * (3 * self.grid.size * depth)
         self._pathsk = paths
         self._score = 0.0
         for i in range(n):
@@ -322,11 +329,9 @@ class EPIBT:
         k = self.desire[i]
         pk = self._pathsk[i][k]
         assert pk is not None
-        vres, eres = self._vres, self._eres
+        res = self._res
         for key in pk[0]:
-            vres[key] = i
-        for key in pk[1]:
-            eres[key] = i
+            res[key] = i
         sd = self._sd[i]
         self._score += self._power[i] * (sd[0] - sd[k])
 
@@ -334,32 +339,11 @@ class EPIBT:
         k = self.desire[i]
         pk = self._pathsk[i][k]
         assert pk is not None
-        vres, eres = self._vres, self._eres
+        res = self._res
         for key in pk[0]:
-            del vres[key]
-        for key in pk[1]:
-            del eres[key]
+            res[key] = -1
         sd = self._sd[i]
         self._score -= self._power[i] * (sd[0] - sd[k])
-
-    def _blocker(self, pk: _OpPath) -> int:
-        """The one robot whose reservations ``pk`` meets (-1: none, -2: more than one)."""
-        who = -1
-        vres = self._vres
-        for key in pk[0]:
-            j = vres.get(key)
-            if j is not None and j != who:
-                if who >= 0:
-                    return -2
-                who = j
-        eres = self._eres
-        for key in pk[1]:
-            j = eres.get(key)
-            if j is not None and j != who:
-                if who >= 0:
-                    return -2
-                who = j
-        return who
 
     def _hot(self) -> bool:
         """Simulated annealing: accept a worse fleet plan now and then."""
@@ -383,10 +367,19 @@ class EPIBT:
         chain[i] = rnd
         old = self.desire[i]
         paths = self._pathsk[i]
+        slots = self._res
         for k in self._prefs[i]:
             pk = paths[k]
             assert pk is not None
-            j = self._blocker(pk)
+            # The one robot whose reservations the operation meets (-1: none, -2: more).
+            j = -1
+            for key in pk[0]:
+                r = slots[key]
+                if r >= 0 and r != j:
+                    if j >= 0:
+                        j = -2
+                        break
+                    j = r
             if j == -1:
                 self.desire[i] = k
                 self._add(i)

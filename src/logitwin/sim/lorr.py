@@ -29,7 +29,7 @@ from logitwin.site.io import LorrProblem
 
 __all__ = [
     "DENSE_FILL",
-    "EPIBT_DEPTH",
+    "EPIBT_DEPTHS",
     "EPIBT_FILL",
     "EPIBT_REFINE_S",
     "REFINE_S",
@@ -70,11 +70,10 @@ DENSE_ACTIVE_DENSITY = 0.7
 EPIBT_FILL = 0.2
 # Longer operations see further but cost more per round: RANDOM-03 at 200 ms finished
 # 1,690 / 1,797 / 1,873 / 1,773 tasks with depth 3 / 4 / 5 / 6; RANDOM-04 at 500 ms
-# 1,790 / 1,765 with 3 / 5; RANDOM-05 at 500 ms had 468 by step 500 with 5 and about
-# 800 with 3. Depth 5 up to EPIBT_DEEP_FILL, 3 above.
-EPIBT_DEPTH = 5
-EPIBT_DEEP_FILL = 0.75
-DENSE_EPIBT_DEPTH = 3
+# 1,790 / 1,765 with 3 / 5 and 1,967 with 4 (annealing); RANDOM-05 at 500 ms had 468
+# tasks by step 500 with depth 5 and 828 with 3. Robots on up to 60% of the free cells:
+# depth 5; up to DENSE_FILL: 4; above: 3.
+EPIBT_DEPTHS = ((0.6, 5), (DENSE_FILL, 4), (1.0, 3))
 # Rounds settle within 50 ms on RANDOM-03 (depth 3: 1,692 / 1,685 tasks at 50 / 200 ms),
 # not on the fuller maps: RANDOM-05 1,863 / 2,156 / 2,351 at 50 / 200 / 500 ms,
 # RANDOM-04 1,775 / 1,790 at 200 / 500 ms; RANDOM-03 at depth 5 (annealing) 1,900 /
@@ -215,7 +214,7 @@ class LorrRunner:
             state_tables=self.state_tables,
             move_cost=self.lanes,
         )
-        depth = EPIBT_DEPTH if self.n <= EPIBT_DEEP_FILL * n_free else DENSE_EPIBT_DEPTH
+        depth = next(d for fill, d in EPIBT_DEPTHS if self.n <= fill * n_free or fill >= 1)
         self.epibt = (
             EPIBT(self.grid, self.n, np.random.default_rng(self.seed + 2), depth=depth)
             if self.planner == "epibt"
