@@ -6,7 +6,8 @@ import pytest
 from logitwin.control.actions import check_step
 from logitwin.control.epibt import EPIBT, operations
 from logitwin.control.pibt import RotationDistances
-from logitwin.site import DistanceOracle, Grid
+from logitwin.site import Grid
+from tests.control.fleet import random_fleet
 
 
 def test_operation_set_of_depth_three():
@@ -76,15 +77,8 @@ def test_a_robot_without_a_goal_stays_until_pushed():
 @pytest.mark.parametrize("refine", [True, False])
 def test_dense_fleet_never_produces_an_invalid_step(refine):
     rng = np.random.default_rng(1)
-    rows = ["".join("@" if rng.random() < 0.15 else "." for _ in range(16)) for _ in range(12)]
-    grid = Grid.from_strings(rows)
-    oracle = DistanceOracle(grid)
-    free = grid.free_cells
-    comp = [int(c) for c in free if oracle.dist_map(int(free[0]))[c] < 1 << 30]
     n = 60
-    cells = [comp[i] for i in rng.choice(len(comp), n, replace=False)]
-    orients = rng.integers(0, 4, n).tolist()
-    goals = [comp[i] for i in rng.choice(len(comp), n)]
+    grid, comp, cells, orients, goals = random_fleet(rng, n)
     goals[:10] = [-1] * 10  # parked robots, pushed aside when in the way
     rot = RotationDistances(grid)
     planner = EPIBT(grid, n, np.random.default_rng(0))

@@ -5,6 +5,7 @@ from logitwin.control.actions import check_step
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.control.validator import find_conflicts
 from logitwin.site import DistanceOracle, Grid
+from tests.control.fleet import random_fleet
 
 
 def _run(grid, starts, goals, steps, pinned=None, seed=0):
@@ -80,17 +81,10 @@ def test_bad_input():
 @pytest.mark.parametrize("state_tables", [True, False])
 def test_dense_fleet_never_produces_an_invalid_step(state_tables):
     rng = np.random.default_rng(1)
-    rows = ["".join("@" if rng.random() < 0.15 else "." for _ in range(16)) for _ in range(12)]
-    grid = Grid.from_strings(rows)
-    oracle = DistanceOracle(grid)
-    free = grid.free_cells
-    comp = [int(c) for c in free if oracle.dist_map(int(free[0]))[c] < 1 << 30]
     n = 40
-    cells = [comp[i] for i in rng.choice(len(comp), n, replace=False)]
-    orients = rng.integers(0, 4, n).tolist()
-    goals = [comp[i] for i in rng.choice(len(comp), n)]
+    grid, comp, cells, orients, goals = random_fleet(rng, n)
     rot = RotationDistances(grid)
-    table = rot.table if state_tables else oracle.dist_list
+    table = rot.table if state_tables else DistanceOracle(grid).dist_list
     planner = PIBT(grid, n, np.random.default_rng(0), state_tables=state_tables)
     reached = 0
     for t in range(300):

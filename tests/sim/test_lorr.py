@@ -1,5 +1,6 @@
 """The LoRR simulator's rules and output on tiny hand-made problems."""
 
+import numpy as np
 import pytest
 
 from logitwin.errors import LogitwinError, SiteError
@@ -151,27 +152,22 @@ def test_validator_catches_conflicts_and_false_claims(tmp_path):
         validate_result({**res, "teamSize": 3}, p)
 
 
+def _random_problem(tmp_path, rng, rows, robots, tasks, errands):
+    """A 2024 problem on ``rows``: robots on distinct free cells, random errands."""
+    free = [
+        r * len(rows[0]) + c for r, row in enumerate(rows) for c, t in enumerate(row) if t == "."
+    ]
+    starts = [int(c) for c in rng.choice(free, robots, replace=False)]
+    errand_lists = [tuple(int(c) for c in rng.choice(free, errands)) for _ in range(tasks)]
+    return load_lorr_problem(write_lorr_problem(tmp_path, starts, errand_lists, rows=rows))
+
+
 def test_lns_refinement_stays_valid_and_beats_pibt_alone(tmp_path):
     """A dense 10x10 random map: LNS within the budget finishes more tasks than PIBT."""
-    import json
-
-    import numpy as np
-
     rng = np.random.default_rng(3)
     rows = ["".join("@" if rng.random() < 0.12 else "." for _ in range(10)) for _ in range(10)]
     rows[0] = "." * 10
-    (tmp_path / "m.map").write_text("type octile\nheight 10\nwidth 10\nmap\n" + "\n".join(rows))
-    free = [r * 10 + c for r in range(10) for c in range(10) if rows[r][c] == "."]
-    starts = [int(c) for c in rng.choice(free, 25, replace=False)]
-    tasks = [tuple(int(c) for c in rng.choice(free, 2)) for _ in range(400)]
-    head = "# version for LoRR 2024\n"
-    (tmp_path / "a.agents").write_text(head + f"{len(starts)}\n" + "\n".join(map(str, starts)))
-    body = "\n".join(",".join(map(str, t)) for t in tasks)
-    (tmp_path / "t.tasks").write_text(head + f"{len(tasks)}\n" + body)
-    spec = {"mapFile": "m.map", "agentFile": "a.agents", "teamSize": 25, "taskFile": "t.tasks",
-            "numTasksReveal": 1.5, "version": "2024 LoRR"}  # fmt: skip
-    (tmp_path / "p.json").write_text(json.dumps(spec))
-    p = load_lorr_problem(tmp_path / "p.json")
+    p = _random_problem(tmp_path, rng, rows, robots=25, tasks=400, errands=2)
     alone = LorrRunner(p, refine_s=0, active_density=1.0, planner="pibt").run(150)
     refined_runner = LorrRunner(p, refine_s=0.01, active_density=1.0, planner="pibt")
     refined = refined_runner.run(150)
@@ -203,27 +199,11 @@ def test_large_map_path_with_lanes_stays_valid(tmp_path, monkeypatch):
 
 def test_epibt_keeps_a_dense_fleet_valid_and_beats_pibt_alone(tmp_path):
     """A 10x10 random map half full of robots: EPIBT finishes more tasks than PIBT."""
-    import json
-
-    import numpy as np
-
     rng = np.random.default_rng(5)
     rows = ["".join("@" if rng.random() < 0.15 else "." for _ in range(10)) for _ in range(10)]
     rows[0] = rows[9] = "." * 10
-    for r in range(10):
-        rows[r] = "." + rows[r][1:-1] + "."  # a free ring keeps the map connected
-    (tmp_path / "m.map").write_text("type octile\nheight 10\nwidth 10\nmap\n" + "\n".join(rows))
-    free = [r * 10 + c for r in range(10) for c in range(10) if rows[r][c] == "."]
-    starts = [int(c) for c in rng.choice(free, 45, replace=False)]
-    tasks = [tuple(int(c) for c in rng.choice(free, 3)) for _ in range(600)]
-    head = "# version for LoRR 2024\n"
-    (tmp_path / "a.agents").write_text(head + f"{len(starts)}\n" + "\n".join(map(str, starts)))
-    body = "\n".join(",".join(map(str, t)) for t in tasks)
-    (tmp_path / "t.tasks").write_text(head + f"{len(tasks)}\n" + body)
-    spec = {"mapFile": "m.map", "agentFile": "a.agents", "teamSize": 45, "taskFile": "t.tasks",
-            "numTasksReveal": 1.5, "version": "2024 LoRR"}  # fmt: skip
-    (tmp_path / "p.json").write_text(json.dumps(spec))
-    p = load_lorr_problem(tmp_path / "p.json")
+    rows = ["." + row[1:-1] + "." for row in rows]  # a free ring keeps the map connected
+    p = _random_problem(tmp_path, rng, rows, robots=45, tasks=600, errands=3)
     epibt = LorrRunner(p, refine_s=0.01)
     assert epibt.planner == "epibt"
     res = epibt.run(200)
