@@ -112,6 +112,12 @@ def test_mapf_run_and_validate_from_the_command_line(tmp_path):
     v = _cli("mapf", "validate", str(out), str(problem))
     assert v.returncode == 0, v.stdout + v.stderr
     assert json.loads(v.stdout)["ok"] is True
+    e_out = tmp_path / "epibt.json"
+    e = _cli(
+        "mapf", "run", str(problem), "--out", str(e_out), "--planner", "epibt", "--refine-ms", "2"
+    )
+    assert e.returncode == 0 and ", epibt:" in e.stdout, e.stderr
+    assert _cli("mapf", "validate", str(e_out), str(problem)).returncode == 0
     result["actualPaths"][0] = ",".join(["F"] * 40)  # drives robot 0 off the map
     out.write_text(json.dumps(result))
     bad = _cli("mapf", "validate", str(out), str(problem))
