@@ -126,3 +126,16 @@ def test_bad_input():
         EPIBT(grid, 2, np.random.default_rng(0), skip_push=1.0)
     with pytest.raises(ValueError, match="temperature"):
         EPIBT(grid, 2, np.random.default_rng(0), temperature=-1)
+
+
+def test_colliding_carried_plans_fall_back_to_waiting():
+    grid = Grid.from_strings(["....."])
+    rot = RotationDistances(grid)
+    planner = EPIBT(grid, 2, np.random.default_rng(0))
+    cells, orients = [0, 2], [0, 2]  # facing each other with one cell between
+    # Both carry a forward move into cell 1: what a fleet that did not move as planned
+    # (and was not reset) could carry.
+    planner.desire = [planner.ops.index("FWW"), planner.ops.index("FWW")]
+    actions = _step(planner, cells, orients, [4, 0], rot)
+    _, _, errors = check_step(grid, cells, orients, actions, 0)
+    assert errors == []

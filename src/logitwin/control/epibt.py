@@ -276,11 +276,12 @@ class EPIBT:
                 w = (n + 1 - rank) / (n + 1)
                 power[i] = w * w
         self._sd, self._prefs, self._prio, self._power = sd, prefs, prio, power
-        self._res = [-1] * (3 * self.grid.size * depth)
         self._pathsk = paths
-        self._score = 0.0
-        for i in range(n):
-            self._add(i)
+        if not self._carry():
+            # The carried plans collide (the fleet did not move as planned and nobody
+            # called reset): start from waiting, which cannot.
+            self.desire = [0] * n
+            self._carry()
         self._visited = [0] * n
         self._visits = [0] * n
         self._chain = [0] * n
@@ -325,6 +326,18 @@ class EPIBT:
         return actions
 
     # --- reservations --------------------------------------------------------------------
+    def _carry(self) -> bool:
+        """Reserve every robot's carried operation; ``False`` if two collide."""
+        self._res = slots = [-1] * (3 * self.grid.size * self.depth)
+        self._score = 0.0
+        for i in range(self.n_agents):
+            pk = self._pathsk[i][self.desire[i]]
+            assert pk is not None
+            if any(slots[key] >= 0 for key in pk[0]):
+                return False
+            self._add(i)
+        return True
+
     def _add(self, i: int) -> None:
         k = self.desire[i]
         pk = self._pathsk[i][k]
