@@ -434,10 +434,8 @@ class LorrRunner:
             if g < 0:
                 continue
             t = self.tasks[self.assignment[k]]
-            rest = float(dists[k][self.cells[k] * 4 + self.orients[k]])
-            for a, b in itertools.pairwise(t.errands[t.next :]):
-                rest += int(self.oracle.dist_map(a)[b])
-            urgency[k] = rest
+            here = float(dists[k][self.cells[k] * 4 + self.orients[k]])
+            urgency[k] = here + self._length(t.errands[t.next :])
         deadline = t0 + REFINE_SHARE * self.step_budget_s
         until = min(deadline, time.perf_counter() + self.refine_s) if self.refine_s else None
         return self.epibt.plan_actions(
