@@ -110,7 +110,7 @@ def test_after_a_reset_or_a_deadline_the_fleet_plan_stays_valid():
     first = planner.plan_actions(cells, orients, tables, [b, a], [1, 2], time.perf_counter() + 5)
     assert first == ["F", "F"]
     planner.reset()  # the step was not executed as planned: carry nothing
-    assert planner.desire == [0, 0]
+    assert planner.desire.tolist() == [0, 0]
 
 
 def test_bad_input():
@@ -135,7 +135,7 @@ def test_colliding_carried_plans_fall_back_to_waiting():
     cells, orients = [0, 2], [0, 2]  # facing each other with one cell between
     # Both carry a forward move into cell 1: what a fleet that did not move as planned
     # (and was not reset) could carry.
-    planner.desire = [planner.ops.index("FWW"), planner.ops.index("FWW")]
+    planner.desire[:] = [planner.ops.index("FWW"), planner.ops.index("FWW")]
     actions = _step(planner, cells, orients, [4, 0], rot)
     _, _, errors = check_step(grid, cells, orients, actions, 0)
     assert errors == []

@@ -25,23 +25,36 @@ operation is checked against everyone else's.
 from __future__ import annotations
 
 import itertools
-import math
-import random
-import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from logitwin.control import _epibt_kernel as K
 from logitwin.site.grid import Grid
 
 __all__ = ["EPIBT", "operations"]
 
-_ACCEPTED, _FAILED, _REJECTED = 0, 1, 2
-_NO_GOAL = float("inf")
-# One operation from one state: its reservation keys (cells and edges, see _paths) and
-# the states it passes through.
-_OpPath = tuple[tuple[int, ...], tuple[int, ...]]
+# Work (robots tried and operations built) per compiled call before the clock is read
+# again: about a millisecond's worth, adapted as the step runs.
+_FIRST_CHUNK = 256
+_CHUNK_S = 0.001
+_compiled = False
+
+
+def _compile() -> None:
+    """Compile (or load from numba's cache) every kernel with the types a step uses, so
+    that no planning step pays for it."""
+    global _compiled
+    _compiled = True
+    grid = Grid.from_strings(["..."])
+    planner = EPIBT(grid, 2, np.random.default_rng(0))
+    table = [0] * (4 * grid.size)
+    args = ([0, 2], [0, 2], [table, None], [1, -1], [1.0, 0.0])
+    planner.plan_actions(*args, time.perf_counter() + 60)  # the first pass's kernels
+    now = time.perf_counter()
+    planner.plan_actions(*args, now + 60, now + 0.05)  # and the refinement's
 
 
 def _useful(op: str) -> bool:
@@ -101,10 +114,14 @@ def operations(depth: int) -> list[str]:
 class EPIBT:
     """Plans one step for every robot of a fleet with multi-action operations.
 
+    The search runs in compiled kernels (:mod:`logitwin.control._epibt_kernel`) over
+    numpy arrays held here; this class prepares them each step and reads the clock
+    between kernel calls.
+
     Args:
         grid: the map.
         n_agents: fleet size (fixed for the planner's life).
-        rng: orders the refinement rounds.
+        rng: seeds the refinement rounds' order and choices.
         depth: actions per operation.
         revisit: how often one robot may be re-planned within one pass.
         temperature: simulated annealing in the refinement rounds: a change that lowers
@@ -134,7 +151,7 @@ class EPIBT:
                 f"temperature must be >= 0 and skip_push in [0, 1), got {temperature}, {skip_push}"
             )
         self.grid = grid
-        self.n_agents = n_agents
+        self.n_agents = n = n_agents
         self.rng = rng
         self.depth = depth
         self.revisit = revisit
@@ -142,60 +159,42 @@ class EPIBT:
         self.skip_push = skip_push
         self.ops = operations(depth)
         index = {op: k for k, op in enumerate(self.ops)}
-        self._next_op = [index[op[1:] + "W"] for op in self.ops]
-        self._nb = grid.neighbor_table.tolist()
-        self._by_state: dict[int, list[_OpPath | None]] = {}
-        self.desire = [0] * n_agents  # operation index per robot, carried between steps
+        nops = len(self.ops)
+        self._next_op = np.array([index[op[1:] + "W"] for op in self.ops], dtype=np.int64)
+        self._code = np.array([["FRCW".index(a) for a in op] for op in self.ops], dtype=np.int64)
+        self._nb = np.ascontiguousarray(grid.neighbor_table, dtype=np.int64)
+        # operation index per robot, carried between steps
+        self.desire = np.zeros(n, dtype=np.int64)
+        self._keys = np.zeros((n, nops, 2 * depth), dtype=np.int64)
+        self._nkeys = np.zeros((n, nops), dtype=np.int64)
+        self._ends = np.zeros((n, nops), dtype=np.int64)
+        self._goal_at = np.zeros((n, nops), dtype=np.int64)
+        self._sd = np.zeros((n, nops), dtype=np.float64)
+        self._prefs = np.zeros((n, nops), dtype=np.int64)
+        self._npref = np.zeros(n, dtype=np.int64)
+        self._res = np.full(3 * grid.size * depth, -1, dtype=np.int64)
+        self._marks = np.zeros((3, n), dtype=np.int64)  # visited round, visits, chain
+        self._st = np.zeros(3, dtype=np.int64)  # round, work, rounds run
+        self._fs = np.zeros(4, dtype=np.float64)  # score, old score, temperature, root
+        self._opts = np.array([revisit, skip_push], dtype=np.float64)
+        self._chunk = _FIRST_CHUNK
         self.stats = {"steps": 0, "rounds": 0}
-        self._rand = random.Random(int(rng.integers(1 << 62)))
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n_agents + 1000))
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * self.n_agents + 1000))
+        if not _compiled:
+            _compile()
 
     def reset(self) -> None:
         """Forget the carried operations (the fleet did not act as planned)."""
-        self.desire = [0] * self.n_agents
+        self.desire[:] = 0
 
-    # --- operations from one state -------------------------------------------------------
-    def _paths(self, s: int) -> list[_OpPath | None]:
-        """Per operation from state ``s`` (``cell * 4 + o``): its reservation keys and the
-        states it passes through (``None``: blocked).
-
-        Keys index one flat table of ``3 * size`` slots per depth: a cell's slot, then
-        two per cell for the edges to its east and south neighbours (a move west or
-        north uses the edge of the cell it enters), so a swap meets the same slot.
-        """
-        got = self._by_state.get(s)
-        if got is not None:
-            return got
-        size, nb = self.grid.size, self._nb
-        stride = 3 * size
-        got = []
-        for op in self.ops:
-            c, o = s >> 2, s & 3
-            keys, states = [], []
-            for d, a in enumerate(op):
-                base = d * stride
-                if a == "F":
-                    c2 = nb[c][o]
-                    if c2 < 0:
-                        break
-                    keys.append(base + size + 2 * min(c, c2) + (o & 1))
-                    c = c2
-                elif a == "R":
-                    o = (o + 1) & 3
-                elif a == "C":
-                    o = (o + 3) & 3
-                keys.append(base + c)
-                states.append(c * 4 + o)
-            else:
-                got.append((tuple(keys), tuple(states)))
-                continue
-            got.append(None)
-        self._by_state[s] = got
-        return got
+    def _timed(self, kernel: Any, *args: Any) -> int:
+        """``kernel(work_limit, *args)`` for one chunk of work; the chunk grows or shrinks
+        (at most twofold a call) toward _CHUNK_S of wall time."""
+        t = time.perf_counter()
+        out = int(kernel(self._st[1] + self._chunk, *args))
+        dt = time.perf_counter() - t
+        scale = min(max(_CHUNK_S / dt, 0.5), 2.0) if dt > 0 else 2.0
+        self._chunk = int(min(max(self._chunk * scale, 16), 1 << 20))
+        return out
 
     # --- one step ------------------------------------------------------------------------
     def plan_actions(
@@ -228,200 +227,72 @@ class EPIBT:
         if len(set(pos)) != n:
             raise ValueError("two robots share a cell; positions must be distinct")
         self.stats["steps"] += 1
-        nops = len(self.ops)
-        depth = self.depth
-        paths = []
-        for i in range(n):
-            p = self._paths(pos[i] * 4 + ori[i])
-            if p[self.desire[i]] is None:
-                self.desire[i] = 0
-            paths.append(p)
-        # Preference of each operation per robot (lower is better): the step it reaches
-        # its goal, else depth + the distance left; ties go to later (more forward) ones.
-        sd: list[list[float]] = []
-        prefs: list[list[int]] = []
-        for i in range(n):
-            p = paths[i]
-            table, goal = tables[i], goals[i]
-            row = [_NO_GOAL] * nops
-            for k in range(nops):
-                pk = p[k]
-                if pk is None:
-                    continue
-                if table is None or goal < 0:
-                    row[k] = k
-                    continue
-                states = pk[1]
-                dist = -1
-                for d in range(depth):
-                    if states[d] >> 2 == goal:
-                        dist = d
-                        break
-                if dist < 0:
-                    dist = depth + table[states[-1]]
-                row[k] = dist * nops - k
-            sd.append(row)
-            prefs.append(
-                sorted((k for k in range(1, nops) if p[k] is not None), key=row.__getitem__)
-            )
+        if n == 0:
+            return []
+        K.seed(int(self.rng.integers(1 << 31)))
+        nops, depth = len(self.ops), self.depth
+        has_table = np.array(
+            [t is not None and g >= 0 for t, g in zip(tables, goals, strict=True)], dtype=np.bool_
+        )
+        goal_arr = np.where(has_table, np.asarray(goals, dtype=np.int64), -1)
+        K.expand(
+            self._nb,
+            self.grid.size,
+            self._code,
+            np.asarray(pos, dtype=np.int64),
+            np.asarray(ori, dtype=np.int64),
+            goal_arr,
+            self.desire,
+            self._keys,
+            self._nkeys,
+            self._ends,
+            self._goal_at,
+        )
+        # The distance left from each operation's end, read from the robot's table.
+        far = np.zeros((n, nops), dtype=np.float64)
+        ends = self._ends.tolist()
+        for i in np.flatnonzero(has_table).tolist():
+            table, row = tables[i], ends[i]
+            assert table is not None
+            far[i] = [depth + table[s] for s in row]
+        K.prefer(far, has_table, self._goal_at, self._nkeys, self._sd, self._prefs, self._npref)
         # Urgency order and weights: the most urgent robot weighs 1, robots without a
         # goal nothing.
-        prio = [
-            urgency[i] if goals[i] >= 0 and tables[i] is not None else _NO_GOAL for i in range(n)
-        ]
-        order = sorted(range(n), key=prio.__getitem__)
-        power = [0.0] * n
-        for rank, i in enumerate(order):
-            if prio[i] != _NO_GOAL:
-                w = (n + 1 - rank) / (n + 1)
-                power[i] = w * w
-        self._sd, self._prefs, self._prio, self._power = sd, prefs, prio, power
-        self._pathsk = paths
-        if not self._carry():
+        prio = np.where(has_table, np.asarray(urgency, dtype=np.float64), np.inf)
+        order = np.argsort(prio, kind="stable")
+        rank = np.empty(n, dtype=np.float64)
+        rank[order] = np.arange(n)
+        power = np.where(has_table, ((n + 1 - rank) / (n + 1)) ** 2, 0.0)
+        kw = (self._keys, self._nkeys, self._prefs, self._npref, self.desire, self._res)
+        kw2 = (self._sd, power, prio, self._marks, self._st, self._fs, self._opts)
+        if not K.carry(self._keys, self._nkeys, self.desire, self._res, self._sd, power, self._fs):
             # The carried plans collide (the fleet did not move as planned and nobody
             # called reset): start from waiting, which cannot.
-            self.desire = [0] * n
-            self._carry()
-        self._visited = [0] * n
-        self._visits = [0] * n
-        self._chain = [0] * n
-        self._round = 0
-        self._deadline = deadline
-        self._calls = 0
+            self.desire[:] = 0
+            K.carry(self._keys, self._nkeys, self.desire, self._res, self._sd, power, self._fs)
+        self._marks[:] = 0
+        st = self._st
+        st[0] = 1
+        st[1] = 0
         # First pass: PIBT order, pushing only less urgent robots. Robots without a goal
         # only move when pushed.
-        movers = [i for i in order if prio[i] != _NO_GOAL]
-        self._round += 1
-        for i in movers:
-            if time.perf_counter() >= deadline:
-                break
-            if self._visited[i] != self._round:
-                self._root = prio[i]
-                self._remove(i)
-                if self._build(i, False) != _ACCEPTED:
-                    self._add(i)
+        movers = order[: int(has_table.sum())]
+        q = 0
+        while q < len(movers) and time.perf_counter() < deadline:
+            q = self._timed(K.first_pass, movers, q, *kw, *kw2)
         if refine_until is not None:
-            self._deadline = deadline = min(deadline, refine_until)
-            rng = self.rng
-            best, best_score = list(self.desire), self._score
-            self._temp = self.temperature
-            desire, top = self.desire, [p[0] if p else 0 for p in prefs]
-            while movers and time.perf_counter() < deadline:
-                self.stats["rounds"] += 1
-                self._round += 1
-                for j in rng.permutation(movers).tolist():
-                    if time.perf_counter() >= deadline:
-                        break
-                    # A robot on its first choice would only take it again.
-                    if desire[j] != top[j] and self._visited[j] != self._round:
-                        self._old_score = self._score
-                        self._remove(j)
-                        if self._build(j, True) != _ACCEPTED:
-                            self._add(j)
-                        self._temp *= 0.999
-            if self._score < best_score:
-                self.desire = best
-        actions = [self.ops[k][0] for k in self.desire]
-        self.desire = [self._next_op[k] for k in self.desire]
+            deadline = min(deadline, refine_until)
+            best, best_score = self.desire.copy(), self._fs[0]
+            self._fs[2] = self.temperature
+            top = np.where(self._npref > 0, self._prefs[:, 0], 0)
+            perm = movers.copy()
+            q = len(perm)  # the first call starts a round
+            st[2] = 0
+            while len(movers) and time.perf_counter() < deadline:
+                q = self._timed(K.refine, movers, perm, q, top, *kw, *kw2)
+            self.stats["rounds"] += int(st[2])
+            if self._fs[0] < best_score:
+                self.desire[:] = best
+        actions = [self.ops[k][0] for k in self.desire.tolist()]
+        self.desire[:] = self._next_op[self.desire]
         return actions
-
-    # --- reservations --------------------------------------------------------------------
-    def _carry(self) -> bool:
-        """Reserve every robot's carried operation; ``False`` if two collide."""
-        self._res = slots = [-1] * (3 * self.grid.size * self.depth)
-        self._score = 0.0
-        for i in range(self.n_agents):
-            pk = self._pathsk[i][self.desire[i]]
-            assert pk is not None
-            if any(slots[key] >= 0 for key in pk[0]):
-                return False
-            self._add(i)
-        return True
-
-    def _add(self, i: int) -> None:
-        k = self.desire[i]
-        pk = self._pathsk[i][k]
-        assert pk is not None
-        res = self._res
-        for key in pk[0]:
-            res[key] = i
-        sd = self._sd[i]
-        self._score += self._power[i] * (sd[0] - sd[k])
-
-    def _remove(self, i: int) -> None:
-        k = self.desire[i]
-        pk = self._pathsk[i][k]
-        assert pk is not None
-        res = self._res
-        for key in pk[0]:
-            res[key] = -1
-        sd = self._sd[i]
-        self._score -= self._power[i] * (sd[0] - sd[k])
-
-    def _hot(self) -> bool:
-        """Simulated annealing: accept a worse fleet plan now and then."""
-        if self._temp <= 0:
-            return False
-        worse = (self._old_score - self._score) / max(abs(self._old_score), 1e-9)
-        return self._rand.random() < math.exp(-worse / self._temp)
-
-    def _build(self, i: int, lns: bool) -> int:
-        """Give robot ``i`` (its reservations removed) a new operation, pushing one robot
-        at a time out of the way; on failure everything is as it was."""
-        self._calls += 1
-        if not self._calls & 3 and time.perf_counter() >= self._deadline:
-            return _REJECTED
-        rnd = self._round
-        visited, visits, chain = self._visited, self._visits, self._chain
-        if visited[i] != rnd:
-            visits[i] = 0
-        visits[i] += 1
-        visited[i] = rnd
-        chain[i] = rnd
-        old = self.desire[i]
-        paths = self._pathsk[i]
-        slots = self._res
-        for k in self._prefs[i]:
-            pk = paths[k]
-            assert pk is not None
-            # The one robot whose reservations the operation meets (-1: none, -2: more).
-            j = -1
-            for key in pk[0]:
-                r = slots[key]
-                if r >= 0 and r != j:
-                    if j >= 0:
-                        j = -2
-                        break
-                    j = r
-            if j == -1:
-                self.desire[i] = k
-                self._add(i)
-                if lns and self._score < self._old_score - 1e-9 and not self._hot():
-                    self._remove(i)
-                    self.desire[i] = old
-                    return _REJECTED
-                return _ACCEPTED
-            if j < 0:
-                continue
-            if lns and self._rand.random() < self.skip_push:
-                continue
-            if (
-                chain[j] == rnd
-                or (visited[j] == rnd and visits[j] >= self.revisit)
-                or (not lns and self._prio[j] <= self._root)
-            ):
-                continue
-            self._remove(j)
-            self.desire[i] = k
-            self._add(i)
-            res = self._build(j, lns)
-            if res == _ACCEPTED:
-                return res
-            self._remove(i)
-            self._add(j)
-            self.desire[i] = old
-            if res == _REJECTED:
-                return res
-        self.desire[i] = old
-        chain[i] = 0
-        return _FAILED
