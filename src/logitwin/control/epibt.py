@@ -212,8 +212,10 @@ class EPIBT:
         Args:
             pos: cell of each robot (distinct).
             ori: orientation of each robot (0 E, 1 S, 2 W, 3 N).
-            tables: state distance table to each robot's goal
-                (:class:`logitwin.control.pibt.RotationDistances`; ``None``: no goal).
+            tables: state distance table to each robot's goal, a list or a numpy array
+                (:class:`logitwin.control.pibt.RotationDistances`,
+                :class:`logitwin.control.congestion.CongestionDistances`; ``None``: no
+                goal).
             goals: goal cell of each robot (-1: none).
             urgency: steps each robot's task still needs (lower goes first; robots
                 without a goal go last whatever it says).
@@ -249,12 +251,15 @@ class EPIBT:
             self._goal_at,
         )
         # The distance left from each operation's end, read from the robot's table.
-        far = np.zeros((n, nops), dtype=np.float64)
-        ends = self._ends.tolist()
+        far = np.full((n, nops), depth, dtype=np.float64)
+        ends = self._ends
         for i in np.flatnonzero(has_table).tolist():
-            table, row = tables[i], ends[i]
+            table = tables[i]
             assert table is not None
-            far[i] = [depth + table[s] for s in row]
+            if isinstance(table, np.ndarray):
+                far[i] += table[ends[i]]
+            else:
+                far[i] += [table[s] for s in ends[i].tolist()]
         K.prefer(far, has_table, self._goal_at, self._nkeys, self._sd, self._prefs, self._npref)
         # Urgency order and weights: the most urgent robot weighs 1, robots without a
         # goal nothing.

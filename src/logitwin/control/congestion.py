@@ -1,0 +1,128 @@
+"""Turn-aware distances that route around standing robots, refreshed as the fleet moves.
+
+Static distance tables send every robot down the same shortest corridors, through
+robots parked or queueing there. :class:`CongestionDistances` keeps one table per goal
+over (cell, orientation) states where entering a cell that a robot stands on costs
+``penalty`` more than a free one (the "dynamic heuristic" of the LoRR 2024 winner,
+Yukhnevich and Andreychuk). Robots move, so tables go stale: each step the planner
+calls :meth:`CongestionDistances.update` with where the robots stand and the goals in
+use; tables for new goals are built at once, then the stalest are rebuilt until the
+given time.
+
+Tables are int32 numpy arrays indexed ``cell * 4 + orientation`` (``UNREACHABLE`` where
+the goal cannot be reached), the same indexing as
+:class:`logitwin.control.pibt.RotationDistances`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from numba import njit
+
+from logitwin.site.grid import Grid
+
+__all__ = ["UNREACHABLE", "CongestionDistances"]
+
+UNREACHABLE = 1 << 30
+
+
+@njit(cache=True)
+def _dijkstra(goal, pred_f, enter, out):  # type: ignore[no-untyped-def]
+    """Backward search from ``goal``: ``out[s]`` is the cheapest way from state ``s`` to
+    stand on the goal. A turn costs 1, a forward move 1 plus ``enter`` of its cell."""
+    out[:] = UNREACHABLE
+    heap = [(0, goal * 4)]
+    for o in range(4):
+        out[goal * 4 + o] = 0
+        if o:
+            heapq.heappush(heap, (0, goal * 4 + o))
+    while heap:
+        d, s = heapq.heappop(heap)
+        if d > out[s]:
+            continue
+        c4, o = s - (s & 3), s & 3
+        # Turning into o: from o - 1 (clockwise) or o + 1 (counter-clockwise).
+        for p in (c4 + ((o + 3) & 3), c4 + ((o + 1) & 3)):
+            if d + 1 < out[p]:
+                out[p] = d + 1
+                heapq.heappush(heap, (d + 1, p))
+        # Stepping forward into this cell while facing o.
+        pc = pred_f[s]
+        if pc >= 0:
+            p = pc * 4 + o
+            nd = d + 1 + enter[s >> 2]
+            if nd < out[p]:
+                out[p] = nd
+                heapq.heappush(heap, (nd, p))
+
+
+class CongestionDistances:
+    """Distance tables to goals that charge ``penalty`` for entering an occupied cell.
+
+    Args:
+        grid: the map.
+        penalty: extra cost of entering a cell a robot stood on at the last update.
+        max_cached: tables kept at most (least recently used dropped; ``None``: all).
+    """
+
+    def __init__(self, grid: Grid, penalty: int, max_cached: int | None = None) -> None:
+        if penalty < 0:
+            raise ValueError(f"penalty must be >= 0, got {penalty}")
+        self.grid = grid
+        self.penalty = penalty
+        self.max_cached = max_cached
+        table = grid.neighbor_table
+        self._pred_f = np.ascontiguousarray(table[:, [2, 3, 0, 1]].reshape(-1), dtype=np.int64)
+        self._enter = np.zeros(grid.size, dtype=np.int64)
+        self._tables: dict[int, np.ndarray] = {}
+        self._built: dict[int, int] = {}  # goal -> update count at its last build
+        self._updates = 0
+        self.stats = {"built": 0}
+        # Compile (or load from numba's cache) before any planning step needs it.
+        _dijkstra(
+            0,
+            np.full(4, -1, dtype=np.int64),
+            np.zeros(1, dtype=np.int64),
+            np.empty(4, dtype=np.int32),
+        )
+
+    def update(self, occupied: Sequence[int], goals: Sequence[int], until: float) -> None:
+        """Take the robots' cells as the congestion; build tables for goals without one,
+        then rebuild the stalest of ``goals`` while ``time.perf_counter() < until``."""
+        self._updates += 1
+        enter = self._enter
+        enter[:] = 0
+        enter[np.asarray(occupied, dtype=np.int64)] = self.penalty
+        wanted = sorted({g for g in goals if g >= 0}, key=lambda g: self._built.get(g, -1))
+        for g in wanted:
+            if g in self._tables and time.perf_counter() >= until:
+                break
+            self._build(g)
+
+    def _build(self, goal: int) -> None:
+        if not self.grid.is_free(goal):
+            raise ValueError(f"goal {self.grid.describe(goal)} is blocked")
+        out = self._tables.pop(goal, None)
+        if out is None:
+            if self.max_cached is not None and len(self._tables) >= self.max_cached:
+                old = next(iter(self._tables))
+                out = self._tables.pop(old)
+                del self._built[old]
+            else:
+                out = np.empty(4 * self.grid.size, dtype=np.int32)
+        _dijkstra(goal, self._pred_f, self._enter, out)
+        self._tables[goal] = out  # most recently built last
+        self._built[goal] = self._updates
+        self.stats["built"] += 1
+
+    def table(self, goal: int) -> np.ndarray:
+        """The table to ``goal`` as of its last build (built now if it has none)."""
+        got = self._tables.get(goal)
+        if got is None:
+            self._build(goal)
+            got = self._tables[goal]
+        return got
