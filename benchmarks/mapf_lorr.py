@@ -82,6 +82,7 @@ def run_one(
         "lanes": runner.lanes is not None,
         "refine_ms": 1000 * (runner.refine_s or 0.0) if runner.state_tables else 0.0,
         "active_density": runner.active_density,
+        "congestion_penalty": runner.congestion_penalty,
         "robots": problem.team_size,
         "steps": n_steps,
         "horizon": horizon,

@@ -116,6 +116,12 @@ def test_dense_maps_plan_with_epibt_and_near_full_ones_with_fewer_robots_working
         LorrRunner(p, active_density=0)
     with pytest.raises(ValueError, match="planner must be"):
         LorrRunner(p, planner="lacam")
+    with pytest.raises(ValueError, match="congestion_penalty"):
+        LorrRunner(p, congestion_penalty=-1)
+    # Congestion distances only where the fleet is dense enough to pay for them.
+    assert LorrRunner(p).congestion is not None
+    assert LorrRunner(p, congestion_penalty=0).congestion is None
+    assert roomy.congestion is None and roomy.congestion_penalty == 0
 
 
 def test_a_station_takes_at_most_first_cap_robots_heading_to_it(tmp_path, monkeypatch):
@@ -205,7 +211,9 @@ def test_epibt_keeps_a_dense_fleet_valid_and_beats_pibt_alone(tmp_path):
     rows = ["." + row[1:-1] + "." for row in rows]  # a free ring keeps the map connected
     p = _random_problem(tmp_path, rng, rows, robots=45, tasks=600, errands=3)
     epibt = LorrRunner(p, refine_s=0.01)
-    assert epibt.planner == "epibt"
+    assert epibt.planner == "epibt" and epibt.congestion is not None
+    assert epibt.active_density == lorr.EPIBT_ACTIVE_DENSITY
+    assert epibt.congestion_penalty == round(lorr.CONGESTION_PER_FILL * 45 / len(p.grid.free_cells))
     res = epibt.run(200)
     report = validate_result(res, p)
     assert report.ok, report.to_dict()
