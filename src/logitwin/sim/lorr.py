@@ -77,9 +77,10 @@ EPIBT_FILL = 0.2
 # 1,690 / 1,797 / 1,873 / 1,773 tasks with depth 3 / 4 / 5 / 6; RANDOM-04 at 500 ms
 # 1,790 / 1,765 with 3 / 5 and 1,967 with 4 (annealing); RANDOM-05 at 500 ms had 468
 # tasks by step 500 with depth 5 and 828 with 3 (pure Python). Compiled, with congestion
-# distances, RANDOM-05 by step 500: 903 / 960 / 788 at depth 3 / 4 / 5. Robots on up
-# to 60% of the free cells: depth 5; above: 4.
-EPIBT_DEPTHS = ((0.6, 5), (1.0, 4))
+# distances, RANDOM-05 by step 500: 903 / 960 / 788 at depth 3 / 4 / 5, but over the
+# whole run depth 4 fell behind: 2,341 against 2,478 tasks. Robots on up to 60% of the
+# free cells: depth 5; up to DENSE_FILL: 4; above: 3.
+EPIBT_DEPTHS = ((0.6, 5), (DENSE_FILL, 4), (1.0, 3))
 # Rounds settle within 50 ms on RANDOM-03 (depth 3: 1,692 / 1,685 tasks at 50 / 200 ms),
 # not on the fuller maps: RANDOM-05 1,863 / 2,156 / 2,351 at 50 / 200 / 500 ms,
 # RANDOM-04 1,775 / 1,790 at 200 / 500 ms; RANDOM-03 at depth 5 (annealing) 1,900 /
