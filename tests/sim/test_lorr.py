@@ -118,9 +118,10 @@ def test_dense_maps_plan_with_epibt_and_near_full_ones_with_fewer_robots_working
         LorrRunner(p, planner="lacam")
     with pytest.raises(ValueError, match="congestion_penalty"):
         LorrRunner(p, congestion_penalty=-1)
-    # Congestion distances only where the fleet is dense enough to pay for them.
-    assert LorrRunner(p).congestion is not None
-    assert LorrRunner(p, congestion_penalty=0).congestion is None
+    # Congestion distances only where the fleet is dense enough to pay for them, and
+    # not on near-full maps.
+    assert runner.congestion is None and runner.congestion_penalty == 0
+    assert LorrRunner(p, congestion_penalty=5).congestion is not None
     assert roomy.congestion is None and roomy.congestion_penalty == 0
 
 

@@ -88,10 +88,11 @@ EPIBT_DEPTHS = ((0.6, 5), (DENSE_FILL, 4), (1.0, 3))
 EPIBT_REFINE_S = 0.5
 # EPIBT steers by distances that charge for entering a cell a robot stands on
 # (CongestionDistances): CONGESTION_PER_FILL times the fleet's share of the free cells,
-# as the LoRR 2024 winner did, on maps fuller than CONGESTION_MIN_FILL. Stale tables are
-# rebuilt for up to CONGESTION_TABLE_S a step, the stalest first. They pay with more
-# robots working (EPIBT_ACTIVE_DENSITY); on the sparser RANDOM-02 (24%, every robot
-# working either way) they cost tasks: 1,109 against 1,160 without.
+# as the LoRR 2024 winner did, on maps fuller than CONGESTION_MIN_FILL but not near-full.
+# Stale tables are rebuilt for up to CONGESTION_TABLE_S a step, the stalest first. They
+# pay with more robots working (EPIBT_ACTIVE_DENSITY); on the sparser RANDOM-02 (24%,
+# every robot working either way) they cost tasks: 1,109 against 1,160 without; on the
+# near-full RANDOM-05 2,478 against 2,507 and 2,554 without (whole runs).
 CONGESTION_PER_FILL = 28
 CONGESTION_MIN_FILL = 0.4
 CONGESTION_TABLE_S = 0.05
@@ -165,7 +166,7 @@ class LorrRunner:
             (:class:`logitwin.control.congestion.CongestionDistances`; 0: plain turn-aware
             distances). ``None``: ``CONGESTION_PER_FILL`` times the share of free cells
             holding a robot (at least 1) where that share is above
-            ``CONGESTION_MIN_FILL``, else 0.
+            ``CONGESTION_MIN_FILL`` and the map is not near-full, else 0.
     """
 
     problem: LorrProblem
@@ -260,7 +261,7 @@ class LorrRunner:
         )
         if self.congestion_penalty is None:
             fill = self.n / n_free
-            on = fill > CONGESTION_MIN_FILL
+            on = fill > CONGESTION_MIN_FILL and not self.near_full
             self.congestion_penalty = max(1, round(CONGESTION_PER_FILL * fill)) if on else 0
         if self.congestion_penalty < 0:
             raise ValueError(f"congestion_penalty must be >= 0, got {self.congestion_penalty}")
