@@ -191,6 +191,18 @@ def build(i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks
 
 
 @njit(cache=True)
+def replan(i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts):
+    """Take robot ``i``'s reservations away and ``build`` it a new operation; if that
+    fails, it keeps the one it had."""
+    remove(i, keys, nkeys, desire, res, sd, power, fs)
+    got = build(
+        i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts
+    )
+    if got != ACCEPTED:
+        add(i, keys, nkeys, desire, res, sd, power, fs)
+
+
+@njit(cache=True)
 def first_pass(
     work, movers, q, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts
 ):
@@ -202,8 +214,7 @@ def first_pass(
         st[1] += 1
         if marks[0, i] != st[0]:
             fs[3] = prio[i]
-            remove(i, keys, nkeys, desire, res, sd, power, fs)
-            got = build(
+            replan(
                 i,
                 False,
                 keys,
@@ -220,8 +231,6 @@ def first_pass(
                 fs,
                 opts,
             )
-            if got != ACCEPTED:
-                add(i, keys, nkeys, desire, res, sd, power, fs)
     return q
 
 
@@ -262,8 +271,7 @@ def refine(
         st[1] += 1
         if desire[j] != top[j] and marks[0, j] != st[0]:
             fs[1] = fs[0]
-            remove(j, keys, nkeys, desire, res, sd, power, fs)
-            got = build(
+            replan(
                 j,
                 True,
                 keys,
@@ -280,8 +288,6 @@ def refine(
                 fs,
                 opts,
             )
-            if got != ACCEPTED:
-                add(j, keys, nkeys, desire, res, sd, power, fs)
             fs[2] *= 0.999
     return q
 
