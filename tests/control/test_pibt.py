@@ -4,7 +4,7 @@ import pytest
 from logitwin.control.actions import check_step
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.control.validator import find_conflicts
-from logitwin.site import DistanceOracle, Grid
+from logitwin.site import UNREACHABLE, DistanceOracle, Grid
 from tests.control.fleet import random_fleet
 
 
@@ -133,3 +133,30 @@ def test_a_robot_goes_around_a_costly_move():
     plain = PIBT(grid, 1, np.random.default_rng(0))
     assert plain.plan_actions([1], [0], [bfs := DistanceOracle(grid).dist_list(2)]) == ["F"]
     assert bfs[1] == 1
+
+
+def _state_bfs(grid, goal):
+    """Reference: breadth-first over (cell, orientation) states, backwards from goal."""
+    from collections import deque
+
+    dist = {(goal, o): 0 for o in range(4)}
+    todo = deque(dist)
+    while todo:
+        c, o = todo.popleft()
+        back = grid.neighbor_table[c, (o + 2) % 4]  # the cell a forward move came from
+        for s in [(c, (o + 1) % 4), (c, (o + 3) % 4)] + ([(int(back), o)] if back >= 0 else []):
+            if s not in dist:
+                dist[s] = dist[(c, o)] + 1
+                todo.append(s)
+    return [dist.get((s // 4, s % 4), UNREACHABLE) for s in range(4 * grid.size)]
+
+
+def test_turn_aware_tables_match_a_breadth_first_search():
+    grid, comp, *_ = random_fleet(np.random.default_rng(5), 1)
+    rot = RotationDistances(grid)
+    for goal in comp[:4]:
+        got = rot.table(goal)
+        assert isinstance(got, list)
+        assert got == _state_bfs(grid, goal)  # walls and cut-off cells: UNREACHABLE
+    with pytest.raises(ValueError, match="blocked"):
+        rot.table(next(c for c in range(grid.size) if not grid.is_free(c)))

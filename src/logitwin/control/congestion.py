@@ -16,48 +16,16 @@ the goal cannot be reached), the same indexing as
 
 from __future__ import annotations
 
-import heapq
 import time
 from collections.abc import Sequence
 
 import numpy as np
-from numba import njit
 
+from logitwin.control.pibt import _warm_up, forward_predecessors, state_distances
+from logitwin.site.distance import UNREACHABLE
 from logitwin.site.grid import Grid
 
 __all__ = ["UNREACHABLE", "CongestionDistances"]
-
-UNREACHABLE = 1 << 30
-
-
-@njit(cache=True)
-def _dijkstra(goal, pred_f, enter, out):  # type: ignore[no-untyped-def]
-    """Backward search from ``goal``: ``out[s]`` is the cheapest way from state ``s`` to
-    stand on the goal. A turn costs 1, a forward move 1 plus ``enter`` of its cell."""
-    out[:] = UNREACHABLE
-    heap = [(0, goal * 4)]
-    for o in range(4):
-        out[goal * 4 + o] = 0
-        if o:
-            heapq.heappush(heap, (0, goal * 4 + o))
-    while heap:
-        d, s = heapq.heappop(heap)
-        if d > out[s]:
-            continue
-        c4, o = s - (s & 3), s & 3
-        # Turning into o: from o - 1 (clockwise) or o + 1 (counter-clockwise).
-        for p in (c4 + ((o + 3) & 3), c4 + ((o + 1) & 3)):
-            if d + 1 < out[p]:
-                out[p] = d + 1
-                heapq.heappush(heap, (d + 1, p))
-        # Stepping forward into this cell while facing o.
-        pc = pred_f[s]
-        if pc >= 0:
-            p = pc * 4 + o
-            nd = d + 1 + enter[s >> 2]
-            if nd < out[p]:
-                out[p] = nd
-                heapq.heappush(heap, (nd, p))
 
 
 class CongestionDistances:
@@ -75,20 +43,13 @@ class CongestionDistances:
         self.grid = grid
         self.penalty = penalty
         self.max_cached = max_cached
-        table = grid.neighbor_table
-        self._pred_f = np.ascontiguousarray(table[:, [2, 3, 0, 1]].reshape(-1), dtype=np.int64)
+        self._pred_f = forward_predecessors(grid)
         self._enter = np.zeros(grid.size, dtype=np.int64)
         self._tables: dict[int, np.ndarray] = {}
         self._built: dict[int, int] = {}  # goal -> update count at its last build
         self._updates = 0
         self.stats = {"built": 0}
-        # Compile (or load from numba's cache) before any planning step needs it.
-        _dijkstra(
-            0,
-            np.full(4, -1, dtype=np.int64),
-            np.zeros(1, dtype=np.int64),
-            np.empty(4, dtype=np.int32),
-        )
+        _warm_up()
 
     def update(self, occupied: Sequence[int], goals: Sequence[int], until: float) -> None:
         """Take the robots' cells as the congestion; build tables for goals without one,
@@ -114,7 +75,7 @@ class CongestionDistances:
                 del self._built[old]
             else:
                 out = np.empty(4 * self.grid.size, dtype=np.int32)
-        _dijkstra(goal, self._pred_f, self._enter, out)
+        state_distances(goal, self._pred_f, self._enter, out)
         self._tables[goal] = out  # most recently built last
         self._built[goal] = self._updates
         self.stats["built"] += 1

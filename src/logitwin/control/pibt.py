@@ -17,14 +17,17 @@ traffic controller (without turns) and the LoRR runner (with) share it.
 
 from __future__ import annotations
 
+import heapq
 import sys
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
+from logitwin.site.distance import UNREACHABLE
 from logitwin.site.grid import Grid
 
-__all__ = ["PIBT", "RotationDistances"]
+__all__ = ["PIBT", "RotationDistances", "forward_predecessors", "state_distances"]
 
 # Quarter turns needed to go from orientation o to direction d.
 _TURNS = [[(d - o) % 4 if (d - o) % 4 != 3 else 1 for d in range(4)] for o in range(4)]
@@ -34,11 +37,58 @@ _TURN_ACTION = [
 ]
 _STAY_COST = 4.0  # with turns: waiting makes no progress; tuned on RANDOM-01/02 (1.0-8.0)
 _STAY_COST_NO_TURNS = 0.5  # without turns a neighbour is never as close as the cell itself
-_UNREACHABLE = 1 << 30
+_UNREACHABLE = UNREACHABLE
 # Without rotation there are no turns to count; the slot then breaks ties between equally
 # good neighbours in an order that rotates with the step and the robot (no bias that could
 # lock two robots into the same dance).
 _NO_TURNS = [[((d - k) & 3) * 0.001 for d in range(4)] for k in range(4)]
+
+
+def forward_predecessors(grid: Grid) -> np.ndarray:
+    """``pred[c * 4 + o]``: the cell from which a forward move facing ``o`` lands on ``c``,
+    i.e. ``c``'s neighbour in the opposite direction (-1: none)."""
+    table = grid.neighbor_table
+    return np.ascontiguousarray(table[:, [2, 3, 0, 1]].reshape(-1), dtype=np.int64)
+
+
+@njit(cache=True)
+def state_distances(goal, pred_f, enter, out):  # type: ignore[no-untyped-def]
+    """Backward Dijkstra over (cell, orientation) states from ``goal``: ``out[s]`` (int32,
+    ``4 x cells``) is the cheapest way from state ``s`` to stand on the goal facing any
+    way. A quarter turn costs 1, a forward move 1 plus ``enter`` (per cell) of the cell
+    entered; ``pred_f`` is :func:`forward_predecessors`."""
+    out[:] = UNREACHABLE
+    heap = [(0, goal * 4)]
+    for o in range(4):
+        out[goal * 4 + o] = 0
+        if o:
+            heapq.heappush(heap, (0, goal * 4 + o))
+    while heap:
+        d, s = heapq.heappop(heap)
+        if d > out[s]:
+            continue
+        c4, o = s - (s & 3), s & 3
+        # Turning into o: from o - 1 (clockwise) or o + 1 (counter-clockwise).
+        for p in (c4 + ((o + 3) & 3), c4 + ((o + 1) & 3)):
+            if d + 1 < out[p]:
+                out[p] = d + 1
+                heapq.heappush(heap, (d + 1, p))
+        # Stepping forward into this cell while facing o.
+        pc = pred_f[s]
+        if pc >= 0:
+            p = pc * 4 + o
+            nd = d + 1 + enter[s >> 2]
+            if nd < out[p]:
+                out[p] = nd
+                heapq.heappush(heap, (nd, p))
+
+
+def _warm_up() -> None:
+    """Compile :func:`state_distances` (or load it from numba's cache) before a planning
+    step needs it."""
+    state_distances(
+        0, np.full(4, -1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.empty(4, np.int32)
+    )
 
 
 class RotationDistances:
@@ -46,7 +96,8 @@ class RotationDistances:
 
     ``table(goal)[cell * 4 + o]`` is the fewest actions (forward moves and quarter turns)
     from ``cell`` facing ``o`` to stand on ``goal`` in any orientation. A backward BFS over
-    ``4 x cells`` states, cached per goal (LRU when ``max_cached`` is set).
+    ``4 x cells`` states (:func:`state_distances`), cached per goal (LRU when
+    ``max_cached`` is set).
     """
 
     def __init__(self, grid: Grid, max_cached: int | None = None) -> None:
@@ -54,9 +105,10 @@ class RotationDistances:
         self.max_cached = max_cached
         # pred_f[c * 4 + o]: the cell from which a forward move facing o lands on c, i.e.
         # c's neighbour in the opposite direction (-1: none).
-        table = grid.neighbor_table
-        self._pred_f = table[:, [2, 3, 0, 1]].reshape(-1).tolist()
+        self._pred_f = forward_predecessors(grid)
+        self._enter = np.zeros(grid.size, dtype=np.int64)
         self._cache: dict[int, list[int]] = {}
+        _warm_up()
 
     def table(self, goal: int) -> list[int]:
         """The state distance table to ``goal`` (``UNREACHABLE`` where there is no path)."""
@@ -71,32 +123,9 @@ class RotationDistances:
     def _bfs(self, goal: int) -> list[int]:
         if not self.grid.is_free(goal):
             raise ValueError(f"goal {self.grid.describe(goal)} is blocked")
-        dist = [_UNREACHABLE] * (self.grid.size * 4)
-        pred_f = self._pred_f
-        frontier = [goal * 4 + o for o in range(4)]
-        for s in frontier:
-            dist[s] = 0
-        k = 0
-        while frontier:
-            k += 1
-            nxt = []
-            for s in frontier:
-                c4 = s - (s & 3)
-                o = s & 3
-                # Predecessors: turning into o (from o-1 via R, from o+1 via C) ...
-                for p in (c4 + ((o + 3) & 3), c4 + ((o + 1) & 3)):
-                    if dist[p] == _UNREACHABLE:
-                        dist[p] = k
-                        nxt.append(p)
-                # ... or stepping forward into this cell while facing o.
-                pc = pred_f[s]
-                if pc >= 0:
-                    p = pc * 4 + o
-                    if dist[p] == _UNREACHABLE:
-                        dist[p] = k
-                        nxt.append(p)
-            frontier = nxt
-        return dist
+        out = np.empty(4 * self.grid.size, dtype=np.int32)
+        state_distances(goal, self._pred_f, self._enter, out)
+        return out.tolist()
 
 
 class PIBT:
