@@ -6,13 +6,16 @@ import pytest
 from logitwin.control.congestion import UNREACHABLE, CongestionDistances
 from logitwin.control.pibt import RotationDistances
 from logitwin.site import Grid
+from logitwin.site.guidance import lane_costs
 from tests.control.fleet import random_fleet
 
 
-def test_without_robots_the_tables_are_the_turn_aware_distances():
+@pytest.mark.parametrize("lanes", [False, True])
+def test_without_robots_the_tables_are_the_turn_aware_distances(lanes):
     grid, comp, *_ = random_fleet(np.random.default_rng(3), 1)
-    rot = RotationDistances(grid)
-    dyn = CongestionDistances(grid, penalty=10)
+    cost = lane_costs(grid, 4) if lanes else None
+    rot = RotationDistances(grid, move_cost=cost)
+    dyn = CongestionDistances(grid, penalty=10, move_cost=cost)
     goals = comp[:5]
     dyn.update([], goals, time.perf_counter() + 5)
     for g in goals:

@@ -160,3 +160,16 @@ def test_turn_aware_tables_match_a_breadth_first_search():
         assert got == _state_bfs(grid, goal)  # walls and cut-off cells: UNREACHABLE
     with pytest.raises(ValueError, match="blocked"):
         rot.table(next(c for c in range(grid.size) if not grid.is_free(c)))
+
+
+def test_turn_aware_tables_charge_move_costs():
+    grid = Grid.from_strings(["...."])
+    cost = np.ones((grid.size, 4), dtype=np.int32)
+    cost[:, 2] = 5  # every move west costs 5: an east-bound lane
+    west = RotationDistances(grid, move_cost=cost).table(0)
+    assert west[3 * 4 + 2] == 15  # facing west: three moves at 5
+    assert west[3 * 4 + 0] == 17  # facing east: two turns first
+    east = RotationDistances(grid, move_cost=cost).table(3)
+    assert east[0 * 4 + 0] == 3  # with the lane: 1 a move
+    with pytest.raises(ValueError, match="shape"):
+        RotationDistances(grid, move_cost=cost[:2])

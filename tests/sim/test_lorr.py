@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from logitwin.control.pibt import RotationDistances
 from logitwin.errors import LogitwinError, SiteError
 from logitwin.sim import lorr
 from logitwin.sim.lorr import LorrRunner, horizon_for
@@ -123,6 +124,13 @@ def test_dense_maps_plan_with_epibt_and_near_full_ones_with_fewer_robots_working
     assert runner.congestion is None and runner.congestion_penalty == 0
     assert LorrRunner(p, congestion_penalty=5).congestion is not None
     assert roomy.congestion is None and roomy.congestion_penalty == 0
+    # Near-full maps follow one-way rows and columns: their turn-aware tables charge
+    # wrong-way moves; the roomy fleet's do not, nor do they with guidance off.
+    assert runner.lanes is not None and runner.guided is None and roomy.lanes is None
+    plain = RotationDistances(p.grid)
+    goal = free[0]
+    assert runner.rot.table(goal) != plain.table(goal)
+    assert LorrRunner(p, guidance=False).rot.table(goal) == plain.table(goal)
 
 
 def test_a_station_takes_at_most_first_cap_robots_heading_to_it(tmp_path, monkeypatch):

@@ -21,7 +21,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from logitwin.control.pibt import _warm_up, forward_predecessors, state_distances
+from logitwin.control.pibt import (
+    _warm_up,
+    extra_entry_costs,
+    forward_predecessors,
+    state_distances,
+)
 from logitwin.site.distance import UNREACHABLE
 from logitwin.site.grid import Grid
 
@@ -37,14 +42,21 @@ class CongestionDistances:
         max_cached: tables kept at most (least recently used dropped; ``None``: all).
     """
 
-    def __init__(self, grid: Grid, penalty: int, max_cached: int | None = None) -> None:
+    def __init__(
+        self,
+        grid: Grid,
+        penalty: int,
+        max_cached: int | None = None,
+        move_cost: np.ndarray | None = None,
+    ) -> None:
         if penalty < 0:
             raise ValueError(f"penalty must be >= 0, got {penalty}")
         self.grid = grid
         self.penalty = penalty
         self.max_cached = max_cached
         self._pred_f = forward_predecessors(grid)
-        self._enter = np.zeros(grid.size, dtype=np.int64)
+        self._base = extra_entry_costs(grid, move_cost)
+        self._enter = self._base.copy()
         self._tables: dict[int, np.ndarray] = {}
         self._built: dict[int, int] = {}  # goal -> update count at its last build
         self._updates = 0
@@ -56,8 +68,10 @@ class CongestionDistances:
         then rebuild the stalest of ``goals`` while ``time.perf_counter() < until``."""
         self._updates += 1
         enter = self._enter
-        enter[:] = 0
-        enter[np.asarray(occupied, dtype=np.int64)] = self.penalty
+        enter[:] = self._base
+        cells = np.asarray(occupied, dtype=np.int64)
+        for o in range(4):
+            enter[cells * 4 + o] += self.penalty
         wanted = sorted({g for g in goals if g >= 0}, key=lambda g: self._built.get(g, -1))
         for g in wanted:
             if g in self._tables and time.perf_counter() >= until:

@@ -55,8 +55,9 @@ def forward_predecessors(grid: Grid) -> np.ndarray:
 def state_distances(goal, pred_f, enter, out):  # type: ignore[no-untyped-def]
     """Backward Dijkstra over (cell, orientation) states from ``goal``: ``out[s]`` (int32,
     ``4 x cells``) is the cheapest way from state ``s`` to stand on the goal facing any
-    way. A quarter turn costs 1, a forward move 1 plus ``enter`` (per cell) of the cell
-    entered; ``pred_f`` is :func:`forward_predecessors`."""
+    way. A quarter turn costs 1, a forward move 1 plus ``enter[s]`` of the state ``s`` it
+    ends in (the cell entered and the way it faces); ``pred_f`` is
+    :func:`forward_predecessors`."""
     out[:] = UNREACHABLE
     heap = [(0, goal * 4)]
     for o in range(4):
@@ -77,17 +78,32 @@ def state_distances(goal, pred_f, enter, out):  # type: ignore[no-untyped-def]
         pc = pred_f[s]
         if pc >= 0:
             p = pc * 4 + o
-            nd = d + 1 + enter[s >> 2]
+            nd = d + 1 + enter[s]
             if nd < out[p]:
                 out[p] = nd
                 heapq.heappush(heap, (nd, p))
+
+
+def extra_entry_costs(grid: Grid, move_cost: np.ndarray | None) -> np.ndarray:
+    """``move_cost`` (``(size, 4)``, leaving a cell in direction E, S, W, N) less 1, as
+    :func:`state_distances` reads it: per state entered (zeros without move costs)."""
+    enter = np.zeros(4 * grid.size, dtype=np.int64)
+    if move_cost is None:
+        return enter
+    if move_cost.shape != (grid.size, 4):
+        raise ValueError(f"move_cost must have shape ({grid.size}, 4), got {move_cost.shape}")
+    pred = forward_predecessors(grid)
+    has = pred >= 0
+    o = np.arange(4 * grid.size) % 4
+    enter[has] = move_cost[pred[has], o[has]].astype(np.int64) - 1
+    return enter
 
 
 def _warm_up() -> None:
     """Compile :func:`state_distances` (or load it from numba's cache) before a planning
     step needs it."""
     state_distances(
-        0, np.full(4, -1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.empty(4, np.int32)
+        0, np.full(4, -1, dtype=np.int64), np.zeros(4, dtype=np.int64), np.empty(4, np.int32)
     )
 
 
@@ -100,13 +116,15 @@ class RotationDistances:
     ``max_cached`` is set).
     """
 
-    def __init__(self, grid: Grid, max_cached: int | None = None) -> None:
+    def __init__(
+        self, grid: Grid, max_cached: int | None = None, move_cost: np.ndarray | None = None
+    ) -> None:
         self.grid = grid
         self.max_cached = max_cached
         # pred_f[c * 4 + o]: the cell from which a forward move facing o lands on c, i.e.
         # c's neighbour in the opposite direction (-1: none).
         self._pred_f = forward_predecessors(grid)
-        self._enter = np.zeros(grid.size, dtype=np.int64)
+        self._enter = extra_entry_costs(grid, move_cost)
         self._cache: dict[int, list[int]] = {}
         _warm_up()
 
