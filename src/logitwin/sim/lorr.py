@@ -157,9 +157,11 @@ class LorrRunner:
         guidance: on maps with more than ``STATE_TABLE_MAX_FREE`` free cells, and on
             near-full ones, every row and column is one-way
             (:func:`logitwin.site.guidance.lane_costs`).
-        lane_penalty: cost of a wrong-way move there. Tasks in 5,000 steps at 3 / 4 / 5
-            / 10: WAREHOUSE 72,565 / 78,761 / 78,768 / 79,325; SORTATION 86,607 / 85,562
-            / 82,207 / (behind 5 at step 1,600).
+        lane_penalty: cost of a wrong-way move there. ``None``: 4 on large maps (tasks
+            in 5,000 steps at 3 / 4 / 5 / 10: WAREHOUSE 72,565 / 78,761 / 78,768 /
+            79,325; SORTATION 86,607 / 85,562 / 82,207 / behind 5 at step 1,600), 3 on
+            near-full ones (RANDOM-05, 2,000 steps, at 3 / 4 / 8: 2,858 / 2,813 /
+            2,745).
         planner: "pibt" or "epibt" (``None``: chosen by the map and fleet, see
             ``EPIBT_FILL``).
         congestion_penalty: with EPIBT, robots steer by distances that charge this much
@@ -180,7 +182,7 @@ class LorrRunner:
     neighbourhood: int = 3
     yield_after: int = 10
     guidance: bool = True
-    lane_penalty: int = 4
+    lane_penalty: int | None = None
     planner: str | None = None
     congestion_penalty: int | None = None
     # --- state, filled by run() ---
@@ -237,11 +239,14 @@ class LorrRunner:
         # Traffic rules (one-way rows and columns as move costs) on large maps and on
         # near-full small ones. Large maps get cell tables that respect them
         # (GuidedDistances) and PIBT the same move costs; small maps turn-aware tables
-        # that charge them. RANDOM-05 (98% full), 2,000 steps: 2,813 tasks with them
-        # against 2,502-2,575 without (five runs, 50-80% of the free cells working, with
-        # and without yielding). On the less full RANDOM-03 (49%, 800 steps) 2,186
-        # against 2,178, RANDOM-04 (85%, 1,000) 2,215 against 2,278: off there.
+        # that charge them. RANDOM-05 (98% full), 2,000 steps: 2,858 / 2,813 / 2,745
+        # tasks with a wrong-way move costing 3 / 4 / 8 against 2,502-2,575 without (five
+        # runs, 50-80% of the free cells working, with and without yielding). On the less
+        # full RANDOM-03 (49%, 800 steps) 2,186 against 2,178, RANDOM-04 (85%, 1,000)
+        # 2,215 against 2,278 (at 4): off there.
         lanes_on = self.guidance and (not self.state_tables or self.near_full)
+        if self.lane_penalty is None:
+            self.lane_penalty = 4 if not self.state_tables else 3
         self.lanes = lane_costs(self.grid, self.lane_penalty) if lanes_on else None
         state_lanes = self.lanes if self.state_tables else None
         self.rot = RotationDistances(self.grid, self.max_cached_maps, state_lanes)
