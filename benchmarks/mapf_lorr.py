@@ -119,7 +119,7 @@ def main() -> None:
         "--lanes",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="one-way rows and columns on the large maps (default: on, as `logitwin mapf run`)",
+        help="one-way rows and columns on large and near-full maps (default: on, as `mapf run`)",
     )
     args = ap.parse_args()
     refine = None if args.refine_ms is None else args.refine_ms / 1000
