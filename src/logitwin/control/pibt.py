@@ -37,7 +37,6 @@ _TURN_ACTION = [
 ]
 _STAY_COST = 4.0  # with turns: waiting makes no progress; tuned on RANDOM-01/02 (1.0-8.0)
 _STAY_COST_NO_TURNS = 0.5  # without turns a neighbour is never as close as the cell itself
-_UNREACHABLE = UNREACHABLE
 # Without rotation there are no turns to count; the slot then breaks ties between equally
 # good neighbours in an order that rotates with the step and the robot (no bias that could
 # lock two robots into the same dance).
@@ -111,9 +110,10 @@ class RotationDistances:
     """Exact distances over (cell, orientation) states, counting turns, to a goal cell.
 
     ``table(goal)[cell * 4 + o]`` is the fewest actions (forward moves and quarter turns)
-    from ``cell`` facing ``o`` to stand on ``goal`` in any orientation. A backward BFS over
-    ``4 x cells`` states (:func:`state_distances`), cached per goal (LRU when
-    ``max_cached`` is set).
+    from ``cell`` facing ``o`` to stand on ``goal`` in any orientation; with ``move_cost``
+    (``(size, 4)``, leaving a cell E, S, W, N; traffic rules) a forward move costs that
+    instead of 1. A backward search over ``4 x cells`` states (:func:`state_distances`),
+    cached per goal (LRU when ``max_cached`` is set).
     """
 
     def __init__(
@@ -121,8 +121,6 @@ class RotationDistances:
     ) -> None:
         self.grid = grid
         self.max_cached = max_cached
-        # pred_f[c * 4 + o]: the cell from which a forward move facing o lands on c, i.e.
-        # c's neighbour in the opposite direction (-1: none).
         self._pred_f = forward_predecessors(grid)
         self._enter = extra_entry_costs(grid, move_cost)
         self._cache: dict[int, list[int]] = {}
