@@ -148,3 +148,102 @@ def test_run_bad_runtime_or_placement_exits_2(tmp_path, args, needle):
     p = _cli("run", "tiny", "--out", str(tmp_path / "r"), *args)
     assert p.returncode == 2
     assert needle in p.stderr
+
+
+# --- defects that bad inputs found (issue 16): each failed before its fix --------------
+
+
+def _err(capsys) -> str:
+    return " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize("where", ["afile", "afile/sub"])
+def test_out_naming_a_file_exits_2_and_starts_nothing(tmp_path, capsys, where):
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / where
+    assert main(["run", "tiny", "--out", str(out), "--no-progress"]) == 2
+    assert f"--out {out}" in _err(capsys)
+    assert (tmp_path / "afile").read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_mapf_run_checks_its_output_path_before_planning(tmp_path, capsys):
+    from tests.conftest import write_lorr_problem
+
+    problem = write_lorr_problem(tmp_path, [0, 5, 18], [(23, 0), (12, 17), (5, 20)])
+    out = tmp_path / "nodir" / "x.json"
+    assert main(["mapf", "run", str(problem), "--out", str(out)]) == 2
+    assert "folder" in _err(capsys) and "nodir" in str(out)
+    assert main(["mapf", "run", str(problem), "--out", str(tmp_path)]) == 2
+    assert "is a folder" in _err(capsys)
+
+
+def test_user_text_is_never_rich_markup(tmp_path, capsys):
+    (tmp_path / "bad.csv").write_text("order_id,created,sku,quantity\nA,0,x,[/x]\n")
+    (tmp_path / "id.csv").write_text("order_id,created,sku,quantity\n[bad],0,x,1\n")
+    for name in ("bad", "id"):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"name: t\nhorizon_h: 1\ndemand: {{orders_csv: {name}.csv}}\n"
+        )
+    assert main(["validate", str(tmp_path / "bad.yaml")]) == 2
+    assert "quantity '[/x]' is not a positive whole number" in _err(capsys)
+    assert main(["validate", str(tmp_path / "id.yaml")]) == 2
+    assert "order_id '[bad]'" in _err(capsys)
+    # A scenario name with markup runs to the end and is shown as written.
+    out = tmp_path / "run"
+    assert main(["run", "tiny", "--set", "name=x[/b]", "--out", str(out), "--no-progress"]) == 0
+    assert "x[/b] (seed 7)" in capsys.readouterr().out
+
+
+def test_sweep_cell_label_survives_in_its_error(capsys):
+    code = main(["sweep", "tiny", "--grid", "fleet.robots=2,-1", "--reps", "1"])
+    assert code == 2
+    assert "[cell 1: fleet.robots=-1]" in _err(capsys)
+
+
+def test_replay_of_a_database_that_is_not_a_journal(tmp_path, capsys):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    db.execute("CREATE TABLE events (seq INTEGER)")
+    db.commit()
+    db.close()
+    assert main(["replay", str(tmp_path)]) == 2
+    assert "is not a logitwin journal" in _err(capsys)
+
+
+def test_an_orders_csv_set_on_the_command_line_is_stored_resolved(tmp_path, monkeypatch):
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "ok.csv").write_text("order_id,created,sku,quantity\nA,60,x,1\n")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "run"
+    args = ["run", "tiny", "--set", "demand.orders_csv=csv/ok.csv", "--out", str(out)]
+    assert main([*args, "--no-progress"]) == 0
+    monkeypatch.chdir("/")
+    assert main(["validate", str(out / "scenario.yaml")]) == 0
+
+
+def test_a_latin1_orders_csv_names_its_line(tmp_path, capsys):
+    (tmp_path / "o.csv").write_bytes(b"order_id,created,sku,quantity\nA,0,x,1\nB,0,caf\xe9,1\n")
+    (tmp_path / "s.yaml").write_text("name: t\nhorizon_h: 1\ndemand: {orders_csv: o.csv}\n")
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 2
+    assert "o.csv:3: byte 0xe9 at column 8 is not UTF-8 text" in _err(capsys)
+
+
+def test_demand_the_site_cannot_serve_is_refused(capsys):
+    assert main(["validate", "tiny", "--set", "demand.orders_per_hour=[1000000]"]) == 2
+    err = _err(capsys)
+    assert "demand.orders_per_hour" in err and "2 stations can pick at most 1,200" in err
+
+
+def test_placement_without_ray_is_refused(capsys, tmp_path):
+    assert main(["run", "tiny", "--placement", "sharded:2", "--out", str(tmp_path / "r")]) == 2
+    assert "add --runtime ray" in _err(capsys)
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_error_in_a_set_value_names_the_override(capsys):
+    assert main(["validate", "demo", "--set", "fleet.robots=-1"]) == 2
+    err = _err(capsys)
+    assert err.startswith("error: --set fleet.robots=-1: invalid scenario")
+    assert "builtin" not in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from logitwin import __version__
 from logitwin.errors import LogitwinError
@@ -26,7 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario and report its KPIs")
-    run.add_argument("scenario", help="built-in scenario name or path to a YAML file")
+    run.add_argument("scenario", nargs="?", help="built-in scenario name or path to a YAML file")
+    run.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="finish the run in DIR that was killed or stopped (re-executes it from its "
+        "journal; the result is the journal an uninterrupted run writes)",
+    )
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument(
         "--set",
@@ -41,15 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.add_argument(
         "--runtime",
-        default="local",
         metavar="local|ray[:ADDRESS]",
         help="local (one process, the default), ray (a local Ray instance) or ray:ADDRESS",
     )
     run.add_argument(
         "--placement",
-        default="sharded:4",
         metavar="sharded:N|per_entity",
-        help="with Ray: N host actors (default 4) or one Ray actor per entity",
+        help="with --runtime ray: N host actors (default 4) or one Ray actor per entity",
     )
 
     sw = sub.add_parser(
@@ -112,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("journal", type=Path, help="journal.sqlite of a run (or its folder)")
     rep.add_argument("--json", action="store_true", help="print the KPIs as JSON")
     rep.add_argument("--check-paths", action="store_true", help="validate the robots' paths")
+    rep.add_argument(
+        "--partial",
+        action="store_true",
+        help="accept the journal of a run that did not finish (KPIs up to where it stops)",
+    )
 
     mapf = sub.add_parser("mapf", help="League of Robot Runners problems: run and validate")
     msub = mapf.add_subparsers(dest="mapf_command", required=True)
@@ -171,8 +184,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command]()
     except LogitwinError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         return 2
+
+
+def _plain(*cells: str) -> list[Text]:
+    """Table cells shown as they are: user text such as ``[bold]`` is not markup."""
+    return [Text(c) for c in cells]
 
 
 def _scenarios(console: Console) -> int:
@@ -186,11 +204,13 @@ def _scenarios(console: Console) -> int:
     for name in builtin_names():
         sc = load_scenario(name)
         table.add_row(
-            name,
-            f"{sc.horizon_h:g}",
-            str(sc.fleet.robots),
-            str(sc.layout.stations),
-            " ".join(sc.description.split()),
+            *_plain(
+                name,
+                f"{sc.horizon_h:g}",
+                str(sc.fleet.robots),
+                str(sc.layout.stations),
+                " ".join(sc.description.split()),
+            )
         )
     console.print(table)
     return 0
@@ -204,7 +224,8 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     twin = build_twin(sc, journal=None)  # builds the site and fleet: catches layout errors
     console.print(
         f"{args.scenario}: ok — {sc.name}, {sc.horizon_h:g} h, {sc.fleet.robots} robots, "
-        f"{len(twin.site.stations)} stations, {len(twin.site.storage)} storage cells"
+        f"{len(twin.site.stations)} stations, {len(twin.site.storage)} storage cells",
+        markup=False,
     )
     return 0
 
@@ -212,27 +233,50 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 def _run(args: argparse.Namespace, console: Console) -> int:
     from logitwin.scenarios.loader import load_scenario
     from logitwin.scenarios.report import render_kpis
-    from logitwin.scenarios.runner import run_scenario
+    from logitwin.scenarios.runner import resume_run, run_scenario
 
-    overrides = list(args.overrides)
-    if args.seed is not None:
-        overrides.append(f"seed={args.seed}")
-    sc = load_scenario(args.scenario, overrides)
-    out = args.out or Path("runs") / f"{sc.name}-seed{sc.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    result = run_scenario(
-        sc,
-        out,
-        progress=not args.no_progress and not args.json,
-        runtime=args.runtime,
-        placement=args.placement,
-    )
+    explicit = {"runtime": args.runtime is not None, "placement": args.placement is not None}
+    if args.placement is not None and not (args.runtime or "local").startswith("ray"):
+        raise LogitwinError(
+            f"--placement {args.placement} places entities on Ray hosts; add --runtime ray "
+            "(or ray:ADDRESS), or drop --placement"
+        )
+    progress = not args.no_progress and not args.json
+    if args.resume is not None:
+        given = [f"--{k}" for k, v in explicit.items() if v]
+        given += ["a scenario"] if args.scenario else []
+        given += ["--set"] if args.overrides else []
+        given += [o for o, v in (("--seed", args.seed), ("--out", args.out)) if v is not None]
+        if given:
+            raise LogitwinError(
+                f"--resume {args.resume} continues a run as it was started; drop {', '.join(given)}"
+            )
+        result = resume_run(args.resume, progress=progress)
+        sc, out = result.twin.scenario, result.out_dir
+    else:
+        if not args.scenario:
+            raise LogitwinError("run: name a scenario (or --resume DIR)")
+        overrides = list(args.overrides)
+        if args.seed is not None:
+            overrides.append(f"seed={args.seed}")
+        sc = load_scenario(args.scenario, overrides)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out = args.out or Path("runs") / f"{sc.name}-seed{sc.seed}-{stamp}"
+        result = run_scenario(
+            sc,
+            out,
+            progress=progress,
+            runtime=args.runtime or "local",
+            placement=args.placement or "sharded:4",
+        )
     if args.json:
         print(json.dumps(json.loads((out / "kpis.json").read_text()), indent=2))
         return 0
     console.print(render_kpis(result.kpis, title=f"{sc.name} (seed {sc.seed})"))
     console.print(
         f"{result.sim_s / 3600:g} h simulated in {result.wall_s:.1f} s wall; "
-        f"outputs in [bold]{out}[/] (kpis.json, timeseries.csv, journal.sqlite, scenario.yaml)"
+        f"outputs in [bold]{escape(str(out))}[/] "
+        "(kpis.json, timeseries.csv, journal.sqlite, scenario.yaml)"
     )
     return 0
 
@@ -271,20 +315,20 @@ def _sweep(args: argparse.Namespace, console: Console) -> int:
         meta={"scenario": base.model_dump(mode="json"), "grid": grid, "reps": args.reps},
     )
     shown = ("orders_per_hour", "made_truck_share", "order_cycle_p95_min", "robot_idle_share")
-    table = Table(title=f"{base.name}: {len(jobs)} runs, mean and 95% CI per cell")
+    table = Table(title=Text(f"{base.name}: {len(jobs)} runs, mean and 95% CI per cell"))
     for col in ("cell", *grid, *shown):
-        table.add_column(col)
+        table.add_column(Text(col))
     cells: dict[int, dict[str, str]] = {}
     for s in result.summary:
         if s["kpi"] in shown:
             cell = cells.setdefault(s["cell"], {p: str(s[p]) for p in grid})
             cell[s["kpi"]] = f"{s['mean']:.3g} ± {(s['ci95_high'] - s['mean']):.2g}"
     for c, vals in cells.items():
-        table.add_row(str(c), *(vals.get(k, "") for k in (*grid, *shown)))
+        table.add_row(*_plain(str(c), *(vals.get(k, "") for k in (*grid, *shown))))
     console.print(table)
     console.print(
         f"{len(jobs)} runs in {result.wall_s:.1f} s on {result.workers} workers; "
-        f"results in [bold]{result.out_dir}[/] (runs.csv, summary.csv, runs/)"
+        f"results in [bold]{escape(str(result.out_dir))}[/] (runs.csv, summary.csv, runs/)"
     )
     return 0
 
@@ -301,7 +345,9 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     diffs = differences(arms)
     labels = {k: label for k, label, _ in HEADLINE}
     better = {k: up for k, _, up in HEADLINE}
-    table = Table(title=f"against the baseline: 1. {arms[0].label} ({len(arms[0].kpis)} runs)")
+    table = Table(
+        title=Text(f"against the baseline: 1. {arms[0].label} ({len(arms[0].kpis)} runs)")
+    )
     table.add_column("arm", overflow="fold", min_width=12)
     for col in ("KPI", "baseline", "arm value", "difference [95% CI]", "verdict"):
         table.add_column(col)
@@ -314,7 +360,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
         else:
             verdict = "too few runs"
         table.add_row(
-            d.arm,
+            Text(d.arm),
             labels[d.kpi],
             f"{d.baseline:.4g}",
             f"{d.value:.4g}",
@@ -325,7 +371,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     out = args.html or args.results[0] / "compare.html"
     title = "logitwin comparison: " + ", ".join(str(p) for p in args.results)
     write_report(arms, diffs, out, title)
-    console.print(f"report: [bold]{out}[/] (one self-contained HTML file)")
+    console.print(f"report: [bold]{escape(str(out))}[/] (one self-contained HTML file)")
     return 0
 
 
@@ -355,8 +401,8 @@ def _optimize(args: argparse.Namespace, console: Console) -> int:
     def show(e: Any) -> None:
         mark = "[green]meets[/]" if e.feasible else "[red]misses[/]"
         console.print(
-            f"{args.minimize}={e.value}: {constraint.kpi} {e.mean:.4g} ± {e.ci95:.2g} "
-            f"over {e.n} runs: {mark} {constraint}"
+            f"{escape(args.minimize)}={e.value}: {constraint.kpi} {e.mean:.4g} ± {e.ci95:.2g} "
+            f"over {e.n} runs: {mark} {escape(str(constraint))}"
         )
 
     best, history = minimize(
@@ -375,14 +421,16 @@ def _optimize(args: argparse.Namespace, console: Console) -> int:
     runs = sum(e.n for e in history)
     if best is None:
         console.print(
-            f"[red]no value up to {history[-1].value} meets {constraint}[/] "
-            f"({runs} runs; evidence in {out})"
+            f"[red]no value up to {history[-1].value} meets {escape(str(constraint))}[/] "
+            f"({runs} runs; evidence in {escape(str(out))})"
         )
         return 1
     console.print(
-        f"smallest {args.minimize} meeting {constraint}: [bold]{best.value}[/] "
+        f"smallest {escape(args.minimize)} meeting {escape(str(constraint))}: "
+        f"[bold]{best.value}[/] "
         f"({constraint.kpi} {best.mean:.4g} ± {best.ci95:.2g}); {len(history)} values, "
-        f"{runs} runs; evidence in [bold]{out}[/] (evaluations.csv, optimize.json, runs)"
+        f"{runs} runs; evidence in [bold]{escape(str(out))}[/] "
+        "(evaluations.csv, optimize.json, runs)"
     )
     return 0
 
@@ -392,16 +440,20 @@ def _animate(args: argparse.Namespace, console: Console) -> int:
 
     out = args.out or (args.run if args.run.is_dir() else args.run.parent) / "floor.gif"
     path, n = render_gif(args.run, out, args.from_min, args.minutes, args.every, args.fps)
-    console.print(f"{n} frames ({args.every:g} s each) in [bold]{path}[/]")
+    console.print(f"{n} frames ({args.every:g} s each) in [bold]{escape(str(path))}[/]")
     return 0
 
 
 def _replay(args: argparse.Namespace, console: Console) -> int:
+    from logitwin.actors.journal import read_status
     from logitwin.scenarios.report import render_kpis
     from logitwin.scenarios.runner import JOURNAL, check_paths, replay
 
     path = args.journal / JOURNAL if args.journal.is_dir() else args.journal
-    proj = replay(path)
+    proj = replay(path, partial=args.partial)
+    status = read_status(path)
+    if not status.complete:  # only with --partial: say so before any figure
+        Console(stderr=True).print(f"warning: {status.describe()}", markup=False)
     if args.json:
         print(json.dumps(proj.kpis, indent=2, default=str))
     else:
@@ -412,10 +464,10 @@ def _replay(args: argparse.Namespace, console: Console) -> int:
         summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         console.print(f"final state rebuilt for {len(proj.state)} entities ({summary})")
     if args.check_paths:
-        steps, conflicts = check_paths(path)
+        steps, conflicts = check_paths(path, partial=args.partial)
         if conflicts:
             for c in conflicts[:20]:
-                console.print(f"[red]conflict:[/] {c}")
+                console.print(f"[red]conflict:[/] {escape(str(c))}")
             console.print(f"{len(conflicts)} conflicts in {steps} steps")
             return 1
         console.print(f"paths valid: {steps} steps, no vertex, swap, jump or obstacle conflict")
@@ -438,6 +490,7 @@ def _mapf(args: argparse.Namespace, console: Console) -> int:
         report = validate_result(result, problem)
         print(json.dumps(report.to_dict(), indent=2))
         return 0 if report.ok else 1
+    _check_output_file(args.out)
     problem = load_lorr_problem(args.problem)
     steps = args.steps if args.steps is not None else horizon_for(problem)
     if steps is None:
@@ -462,16 +515,43 @@ def _mapf(args: argparse.Namespace, console: Console) -> int:
     t0 = time.perf_counter()
     result = runner.run(steps)
     wall = time.perf_counter() - t0
-    args.out.write_text(json.dumps(result))
+    _save_result(json.dumps(result), args.out)
     times = result["plannerTimes"] or [0.0]
     console.print(
         f"{problem.name}: {problem.team_size} robots, {steps} steps, {runner.planner}: "
         f"{result['numTaskFinished']} tasks finished; planning mean "
         f"{1000 * sum(times) / len(times):.1f} ms, max {1000 * max(times):.1f} ms per step; "
         f"{runner.overruns} overruns, {len(result['errors'])} invalid steps; "
-        f"{wall:.1f} s wall; result in {args.out}"
+        f"{wall:.1f} s wall; result in {args.out}",
+        markup=False,
     )
     return 0
+
+
+def _check_output_file(path: Path) -> None:
+    """Refuse an output file that cannot be written, before any work is done."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise LogitwinError(f"--out {path}: is a folder; name a file, e.g. {path / 'result.json'}")
+    if not parent.is_dir():
+        raise LogitwinError(f"--out {path}: folder {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise LogitwinError(f"--out {path}: cannot write there (permission denied)")
+
+
+def _save_result(text: str, path: Path) -> None:
+    """Write a finished result; if that fails after all, keep it in a temporary file."""
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        import tempfile
+
+        fd, spare = tempfile.mkstemp(prefix="logitwin-result-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        raise LogitwinError(
+            f"--out {path}: cannot write the result ({exc.strerror or exc}); it is saved in {spare}"
+        ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

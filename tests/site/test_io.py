@@ -210,10 +210,19 @@ EXPECTED = {
 }
 
 
-def _problem_files() -> list[Path]:
+def _problem_files(version: str = "") -> list[Path]:
+    """The benchmark problems; 2026 ones (``version="2026"``) run under other rules."""
     if not BENCH.is_dir():
         return []
-    return sorted(p for p in BENCH.rglob("*.json") if p.name != "simulation_time.json")
+    files = sorted(p for p in BENCH.rglob("*.json") if p.name != "simulation_time.json")
+    return [p for p in files if ("lorr2026" in str(p)) == (version == "2026")]
+
+
+@needs_bench
+@pytest.mark.parametrize("path", _problem_files("2026")[:1], ids=lambda p: p.stem)
+def test_2026_problems_are_refused_by_name(path: Path) -> None:
+    with pytest.raises(SiteError, match="key 'version' is '2026 LoRR'"):
+        load_lorr_problem(path)
 
 
 @needs_bench

@@ -235,6 +235,8 @@ def build_twin(
             model=model,
         )
     dem = sc.demand
+    if orders is None:
+        _check_demand(sc, len(site.stations), horizon_s)
     params = DemandParams(
         orders_per_hour=tuple(dem.orders_per_hour),
         mean_lines=dem.mean_lines,
@@ -265,6 +267,38 @@ def build_twin(
             Demand, "demand", params=params, cutoffs=[t[3] for t in trucks], rng=demand_rng
         )
     return Twin(scenario=sc, site=site, system=system, step_s=step_s, horizon_s=horizon_s)
+
+
+# A run keeps every order in memory; demand far beyond what the floor can pick only
+# grows that (about 14 MB/s on `tiny` at a million orders an hour) without telling the
+# planner more than "overloaded".
+_OVERLOAD = 10.0
+_MAX_ORDERS = 2_000_000
+
+
+def _check_demand(sc: Scenario, stations: int, horizon_s: float) -> None:
+    """Refuse generated demand the site cannot possibly serve (see ``_OVERLOAD``)."""
+    dem = sc.demand
+    stop_s = min(horizon_s, (dem.stop_h or math.inf) * 3600.0)
+    rates = dem.orders_per_hour
+    expected = 0.0
+    for h in range(math.ceil(stop_s / 3600.0)):
+        span = min(3600.0, stop_s - h * 3600.0) / 3600.0
+        lo, hi = h, h + span
+        surges = sc.disruptions.demand_surges
+        boost = max((w.multiplier for w in surges if w.start_h < hi and w.end_h > lo), default=1)
+        expected += rates[min(h, len(rates) - 1)] * span * max(1.0, boost)
+    # The most a station can pick: one line every line_s, never pausing; an order has a line.
+    pickable = stations * horizon_s / sc.stations.line_s
+    if expected > _OVERLOAD * pickable or expected > _MAX_ORDERS:
+        raise ScenarioError(
+            f"demand.orders_per_hour: about {expected:,.0f} orders arrive over the "
+            f"{sc.horizon_h:g} h run, but its {stations} stations can pick at most "
+            f"{pickable:,.0f} (one line every stations.line_s = {sc.stations.line_s:g} s); "
+            f"a run holds every order in memory, so more than {_OVERLOAD:g}x that (or "
+            f"{_MAX_ORDERS:,} orders) is refused. Lower demand.orders_per_hour or add "
+            "stations (layout.stations)"
+        )
 
 
 def _spawn_disruptions(

@@ -37,8 +37,10 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def _explain(source: str, exc: ValidationError) -> ScenarioError:
-    lines = []
+def _explain(source: str, exc: ValidationError, overrides: list[str]) -> ScenarioError:
+    """One line per error, naming the field, and the ``--set`` that caused it if one did."""
+    lines: list[tuple[str, str | None]] = []
+    culprits: set[str | None] = set()
     for err in exc.errors():
         loc = tuple(err["loc"])
         path = ".".join(str(p) for p in loc) or "(top level)"
@@ -51,8 +53,27 @@ def _explain(source: str, exc: ValidationError) -> ScenarioError:
             msg = "required field is missing"
         else:
             msg += f" (got {err.get('input')!r})"
-        lines.append(f"  {path}: {msg}")
-    return ScenarioError(f"{source}: invalid scenario\n" + "\n".join(lines))
+        culprit = _override_of(loc, overrides)
+        culprits.add(culprit)
+        lines.append((f"  {path}: {msg}", culprit))
+    if len(culprits) == 1 and None not in culprits:
+        # Every error comes from one override: it is the source, not the file.
+        source = f"--set {culprits.pop()}"
+        lines = [(text, None) for text, _ in lines]
+    return ScenarioError(
+        f"{source}: invalid scenario\n"
+        + "\n".join(text + (f" (from --set {c})" if c else "") for text, c in lines)
+    )
+
+
+def _override_of(loc: tuple[int | str, ...], overrides: list[str]) -> str | None:
+    """The last override that set the field at ``loc`` or a section holding it."""
+    parts = [str(p) for p in loc]
+    for item in reversed(overrides):
+        keys = [k for k in item.split("=", 1)[0].strip().split(".") if k]
+        if keys and parts[: len(keys)] == keys:
+            return item
+    return None
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -79,8 +100,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return out
 
 
-def parse_scenario(data: Any, source: str) -> Scenario:
-    """Validate plain data as a :class:`Scenario`; errors name ``source`` and each field."""
+def parse_scenario(data: Any, source: str, overrides: list[str] | None = None) -> Scenario:
+    """Validate plain data as a :class:`Scenario`; errors name ``source`` and each field,
+    or the override in ``overrides`` (``path=value`` strings) that set a bad field."""
     if not isinstance(data, dict):
         raise ScenarioError(
             f"{source}: a scenario is a mapping of fields, got {type(data).__name__}"
@@ -88,7 +110,7 @@ def parse_scenario(data: Any, source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _explain(source, exc) from None
+        raise _explain(source, exc, overrides or []) from None
 
 
 def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -102,6 +124,7 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) 
         ScenarioError: unknown name, unreadable file, bad YAML or invalid fields.
     """
     path = Path(name_or_path)
+    source = str(path)
     if not path.suffix and not path.exists():
         if str(name_or_path) not in builtin_names():
             raise ScenarioError(
@@ -109,6 +132,7 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) 
                 f"scenarios are {', '.join(builtin_names())}"
             )
         path = _builtin_dir() / f"{name_or_path}.yaml"
+        source = f"built-in scenario {name_or_path!r}"
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -125,6 +149,11 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) 
                 demand["orders_csv"] = str((path.parent / csv_path).resolve())
     if overrides:
         if not isinstance(data, dict):
-            raise ScenarioError(f"{path}: a scenario is a mapping of fields")
+            raise ScenarioError(f"{source}: a scenario is a mapping of fields")
         data = apply_overrides(data, overrides)
-    return parse_scenario(data, str(path))
+        demand = data.get("demand")
+        if isinstance(demand, dict) and isinstance(demand.get("orders_csv"), str):
+            # Still relative: it came from the command line, so it is relative to where
+            # the command runs. Stored resolved, the run's scenario.yaml stays valid.
+            demand["orders_csv"] = str(Path(demand["orders_csv"]).expanduser().resolve())
+    return parse_scenario(data, source, overrides)

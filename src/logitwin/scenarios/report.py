@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["render_kpis"]
 
@@ -32,8 +33,8 @@ _ROWS = (
 
 
 def render_kpis(kpis: dict[str, Any], title: str = "KPIs") -> Table:
-    """A two-column table of the headline KPIs."""
-    table = Table(title=title)
+    """A two-column table of the headline KPIs; ``title`` is plain text, never markup."""
+    table = Table(title=Text(title))
     table.add_column("KPI")
     table.add_column("value", justify="right")
     for key, label, fmt in _ROWS:

@@ -88,11 +88,21 @@ def load_orders_csv(path: str | Path, horizon_s: float, n_skus: int) -> list[Csv
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        data = p.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"demand.orders_csv: cannot read {p}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"demand.orders_csv: {p} is not UTF-8 text") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ScenarioError(
+            f"{p}:{line}: byte {data[exc.start]:#04x} at column {col} is not UTF-8 text; "
+            "save the file as UTF-8 (a spreadsheet's 'CSV UTF-8' format)"
+        ) from None
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise ScenarioError(f"{p}:{line}: a NUL character; this is not a text file")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in _REQUIRED if c not in header]
