@@ -1,6 +1,7 @@
 """Every disruption moves the KPIs the way a planner expects, and leaves a trail in the
-journal. Each case runs 3 hours of ``demo`` with the same seed as the undisturbed run:
-disruptions draw from their own random stream, so the orders are the same in both."""
+journal. Each case runs 3.1 hours of ``demo`` (so the truck leaving at 3 h is inside the
+run and its orders are due) with the same seed as the undisturbed run: disruptions draw
+from their own random stream, so the orders are the same in both."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from logitwin.scenarios.build import build_twin
 from logitwin.scenarios.loader import load_scenario
 from logitwin.scenarios.runner import run_scenario
 
-BASE = ["horizon_h=3", "seed=5"]
+BASE = ["horizon_h=3.1", "seed=5"]
 
 
 def _run(tmp_path: Path, name: str, *overrides: str) -> dict[str, Any]:

@@ -50,12 +50,16 @@ class Truck(Actor):
 
     Orders staged before it arrives are loaded on arrival; orders staged while it is at the
     door are loaded at once. At cutoff the doors close; at departure every loaded order
-    ships.
+    ships. The departure's state row lists the orders on board (``orders``): that row is
+    the moment they leave, while each order hears of it a message later (``Shipped``),
+    which may fall after the end of the run.
 
     Args:
         dock: id of its dock.
-        arrive, cutoff, depart: times (s), in that order.
+        arrive, cutoff, depart: planned times (s), in that order. Orders are promised the
+            planned cutoff, journalled as ``planned_cutoff``.
         capacity: most orders it takes.
+        delay: how late it is (s); arrival, cutoff and departure all move by it.
     """
 
     kind = "truck"
@@ -74,6 +78,7 @@ class Truck(Actor):
         super().__init__(system, aid)
         if delay < 0:
             raise ValueError(f"{aid}: delay must be >= 0 s, got {delay}")
+        self.planned_cutoff = cutoff
         arrive, cutoff, depart = arrive + delay, cutoff + delay, depart + delay
         if not arrive <= cutoff <= depart:
             raise ValueError(
@@ -92,7 +97,12 @@ class Truck(Actor):
 
     def on_start(self) -> None:
         self.set(
-            status="scheduled", dock=self.dock, cutoff=self.cutoff, loaded=0, delay_s=self.delay
+            status="scheduled",
+            dock=self.dock,
+            cutoff=self.cutoff,
+            planned_cutoff=self.planned_cutoff,
+            loaded=0,
+            delay_s=self.delay,
         )
         now = self.now
         self.timer(max(0.0, self.arrive - now), TruckAtDock(self.id))
@@ -146,4 +156,4 @@ class Truck(Actor):
         for order in self._loaded:
             self.send(order, Shipped(self.id))
         self.send(self.dock, Depart(self.id), priority=URGENT)  # free the door first
-        self.set(status="departed", shipped=len(self._loaded))
+        self.set(status="departed", shipped=len(self._loaded), orders=tuple(self._loaded))

@@ -2,6 +2,14 @@
 
 Both ``logitwin run`` and ``logitwin replay`` call :func:`project`, so a replayed journal
 gives exactly the KPIs of the run that wrote it.
+
+Orders at the horizon: an order is *due* when the truck it was promised (the truck whose
+planned cutoff is its ``cutoff``) departed within the run, and *shipped* when it was on
+board a truck that departed within the run (the truck's departure row lists them; the
+order itself hears of it a message later, perhaps after the horizon). So every due order
+that made its truck is shipped. A truck that has not left by the horizon counts in
+neither, its orders' promise falling outside the run; that includes a truck departing at
+exactly the horizon, since a run covers [0, horizon) (events at the horizon do not run).
 """
 
 from __future__ import annotations
@@ -101,7 +109,9 @@ def project(
     for row in rows:
         if row.kind != "state":
             continue
-        while row.time >= minute and minute <= horizon_s:
+        # The snapshot at the horizon itself is taken after the last row, so it matches
+        # the KPIs even if a run includes events at exactly the horizon.
+        while row.time >= minute and minute < horizon_s:
             snapshot(minute)
             minute += 60.0
         ent, body, t = row.entity, row.body, row.time
@@ -123,8 +133,8 @@ def project(
             elif status == "picked":
                 counts["picked"] += 1
                 counts["lines"] += st["lines"]
-            elif status == "shipped":
-                counts["shipped"] += 1
+        elif kind == "truck" and body.get("status") == "departed":
+            counts["shipped"] += body.get("shipped", 0)  # they leave now, as the KPI counts
         elif kind == "station" and "busy" in body:
             since = station_busy.get(ent)
             if since is not None:
@@ -162,6 +172,36 @@ def project(
     return p
 
 
+def _key(t: float) -> float:
+    # Cutoffs are matched to the microsecond: journals from before trucks recorded their
+    # planned cutoff give it as cutoff - delay_s, which may differ in the last bits.
+    return round(t, 6)
+
+
+def _departures(
+    orders: dict[str, dict[str, Any]], trucks: dict[str, dict[str, Any]]
+) -> tuple[dict[str, str], dict[float, bool]]:
+    """The truck that carried each order that left within the run, and for each planned
+    cutoff whether every truck with it departed within the run (so the promise of that
+    cutoff was kept or broken there).
+
+    For journals written before trucks recorded ``orders`` and ``planned_cutoff``, the
+    orders whose own rows say ``shipped`` and the cutoff less the truck's delay stand in.
+    """
+    carried_by: dict[str, str] = {}
+    settled: dict[float, bool] = {}
+    for tid, t in trucks.items():
+        left = t.get("status") == "departed"
+        k = _key(t.get("planned_cutoff", t["cutoff"] - t.get("delay_s", 0.0)))
+        settled[k] = settled.get(k, True) and left
+        if left:
+            carried_by.update(dict.fromkeys(t.get("orders", ()), tid))
+    for oid, o in orders.items():
+        if o.get("status") == "shipped" and oid not in carried_by:
+            carried_by[oid] = str(o.get("truck"))
+    return carried_by, settled
+
+
 def _by_model(robots: list[dict[str, Any]]) -> dict[str, int]:
     out: dict[str, int] = {}
     for r in robots:
@@ -186,17 +226,18 @@ def _kpis(
     n_stations: int,
 ) -> dict[str, Any]:
     hours = horizon_s / 3600.0
-    orders = [s for e, s in p.state.items() if p.kinds[e] == "order"]
+    orders = {e: s for e, s in p.state.items() if p.kinds[e] == "order"}
     robots = [s for e, s in p.state.items() if p.kinds[e] == "robot"]
-    picked = [o for o in orders if "picked_at" in o]
+    trucks = {e: s for e, s in p.state.items() if p.kinds[e] == "truck"}
+    carried_by, settled = _departures(orders, trucks)
+    picked = [o for o in orders.values() if "picked_at" in o]
     lines = sum(o["lines"] for o in picked) + sum(
-        o.get("picked_lines", 0) for o in orders if "picked_at" not in o
+        o.get("picked_lines", 0) for o in orders.values() if "picked_at" not in o
     )
-    cycle = [o["packed_at"] - o["created"] for o in orders if "packed_at" in o]
-    due = [o for o in orders if math.isfinite(o["cutoff"]) and o["cutoff"] < horizon_s]
-    made = [o for o in due if not o.get("late") and "staged_at" in o]
-    shipped = [o for o in orders if o.get("status") == "shipped"]
-    missed = [o for o in due if o.get("late") and o.get("status") != "shipped"]
+    cycle = [o["packed_at"] - o["created"] for o in orders.values() if "packed_at" in o]
+    due = [e for e, o in orders.items() if settled.get(_key(o["cutoff"]), False)]
+    made = [e for e in due if not orders[e].get("late") and "staged_at" in orders[e]]
+    missed = [e for e in due if orders[e].get("late") and e not in carried_by]
     travel = sum(r.get("travel", 0) for r in robots)
     waited = sum(r.get("waited", 0) for r in robots)
     robot_time = max(1e-9, len(robots) * horizon_s)
@@ -207,7 +248,7 @@ def _kpis(
     working = math.fsum(
         t for s, t in status_time.items() if s not in ("idle", "broken") and s not in _CHARGING
     )
-    truck_delay = {e: s.get("delay_s", 0.0) for e, s in p.state.items() if p.kinds[e] == "truck"}
+    truck_delay = {e: s.get("delay_s", 0.0) for e, s in trucks.items()}
     delays = list(truck_delay.values())
     disruptions = next((s for e, s in p.state.items() if p.kinds[e] == "disruptions"), {})
     charging = math.fsum(status_time[s] for s in _CHARGING)
@@ -215,7 +256,7 @@ def _kpis(
         "horizon_h": round(hours, 4),
         "orders_created": len(orders),
         "orders_picked": len(picked),
-        "orders_shipped": len(shipped),
+        "orders_shipped": len(carried_by),
         "orders_per_hour": len(picked) / hours,
         "lines_per_hour": lines / hours,
         "order_cycle_p50_min": _pct(cycle, 50) / 60.0,
@@ -238,9 +279,7 @@ def _kpis(
         "disruption_events": disruptions.get("fired", 0),
         "trucks_late": sum(1 for x in delays if x > 0),
         "truck_delay_mean_min": math.fsum(delays) / len(delays) / 60.0 if delays else 0.0,
-        "orders_bumped": sum(1 for o in orders if "bumped" in o),
-        "orders_shipped_late": len(
-            [o for o in shipped if truck_delay.get(str(o.get("truck")), 0.0) > 0]
-        ),
+        "orders_bumped": sum(1 for o in orders.values() if "bumped" in o),
+        "orders_shipped_late": sum(1 for t in carried_by.values() if truck_delay.get(t, 0.0) > 0),
         "robot_status_hours": {s: status_time[s] / 3600.0 for s in ROBOT_STATUSES},
     }
