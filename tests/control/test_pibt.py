@@ -1,3 +1,6 @@
+import pickle
+import sys
+
 import numpy as np
 import pytest
 
@@ -5,6 +8,7 @@ from logitwin.control.actions import check_step
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.control.validator import find_conflicts
 from logitwin.site import UNREACHABLE, DistanceOracle, Grid
+from logitwin.site.guidance import lane_costs, weighted_distances
 from tests.control.fleet import random_fleet
 
 
@@ -173,3 +177,85 @@ def test_turn_aware_tables_charge_move_costs():
     assert east[0 * 4 + 0] == 3  # with the lane: 1 a move
     with pytest.raises(ValueError, match="shape"):
         RotationDistances(grid, move_cost=cost[:2])
+
+
+class _RecursivePIBT(PIBT):
+    """Reference: the push search as PIBT's paper writes it, one recursive call per
+    pushed robot (the planner's search before it became an explicit stack). Same
+    candidates; it records the longest push chain."""
+
+    longest = 0
+
+    def _pibt(self, i, depth=1):
+        self.longest = max(self.longest, depth)
+        cur = self._pos[i]
+        for _, _, c in self._candidates(i):
+            if c in self._occ_next:
+                continue
+            k = self._occ_now.get(c)
+            if k is not None and self._next[k] == cur:
+                continue
+            self._occ_next[c] = i
+            self._next[i] = c
+            if k is None or k == i:
+                return True
+            if self._next[k] < 0 and not self._pibt(k, depth + 1):
+                continue
+            return True
+        self._occ_next[cur] = i
+        self._next[i] = cur
+        return False
+
+
+@pytest.mark.parametrize("tables", ["cells", "state", "move_cost", "no_rotation"])
+def test_the_push_search_matches_a_recursive_reference(tables):
+    rng = np.random.default_rng(7)
+    n = 140  # ~85% of the free cells: long push chains
+    grid, comp, cells, orients, goals = random_fleet(rng, n)
+    rotation = tables != "no_rotation"
+    cost = lane_costs(grid, 3) if tables == "move_cost" else None
+    if tables == "state":
+        table = RotationDistances(grid).table
+    elif cost is not None:
+        table = lambda g: weighted_distances(grid, cost, g).tolist()  # noqa: E731
+    else:
+        table = DistanceOracle(grid).dist_list
+    made = [
+        kind(grid, n, np.random.default_rng(0), rotation, tables == "state", cost)
+        for kind in (PIBT, _RecursivePIBT)
+    ]
+    targets: list[int | None] = [g if k % 5 else None for k, g in enumerate(goals)]
+    for t in range(60):
+        dists = [table(g) if g is not None else None for g in targets]
+        pinned = (rng.random(n) < 0.03).tolist()
+        if rotation:
+            got, want = (p.plan_actions(cells, orients, dists, pinned) for p in made)
+            assert got == want, t
+            cells, orients, errors = check_step(grid, cells, orients, got, t)
+            assert errors == []
+        else:
+            got, want = (p.plan_cells(cells, dists, pinned) for p in made)
+            assert got == want, t
+            cells = got
+        for k in range(n):
+            if targets[k] == cells[k]:
+                targets[k] = comp[int(rng.integers(len(comp)))]
+    assert made[0].save() == made[1].save()
+    assert made[1].longest >= 20  # the run did push long chains
+
+
+@pytest.mark.parametrize("rotation", [True, False])
+def test_a_push_chain_through_5000_robots_needs_no_recursion_limit(rotation):
+    # A one-cell corridor full of goal-less robots; the one at the west end wants the
+    # east end, so each robot pushes the next and the whole line shifts east by a cell.
+    n = 5000
+    grid = Grid.from_strings(["." * (n + 1)])
+    limit = sys.getrecursionlimit()
+    planner = pickle.loads(pickle.dumps(PIBT(grid, n, np.random.default_rng(0), rotation)))
+    dists = [DistanceOracle(grid).dist_list(n)] + [None] * (n - 1)
+    cells = list(range(n))
+    if rotation:
+        assert planner.plan_actions(cells, [0] * n, dists) == ["F"] * n
+    else:
+        assert planner.plan_cells(cells, dists) == [c + 1 for c in cells]
+    assert sys.getrecursionlimit() == limit

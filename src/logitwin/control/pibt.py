@@ -18,7 +18,6 @@ traffic controller (without turns) and the LoRR runner (with) share it.
 from __future__ import annotations
 
 import heapq
-import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -194,13 +193,6 @@ class PIBT:
         self._steps = 0
         self._tie = (rng.random(n_agents) * 0.5).tolist()
         self._prio = list(self._tie)
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n_agents + 1000))
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        # Unpickled in another process (a Ray host): that process needs the deep
-        # recursion too.
-        self.__dict__.update(state)
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * self.n_agents + 1000))
 
     def save(self) -> tuple[list[float], int]:
         """The priorities and step count: a look-ahead restores them when it is done."""
@@ -289,11 +281,12 @@ class PIBT:
             if nxt[i] < 0:
                 self._pibt(i)
 
-    def _pibt(self, i: int) -> bool:
+    def _candidates(self, i: int) -> list[tuple[float, float, int]]:
+        """Robot ``i``'s cells to try, best first: (cost, turns, cell), ties to fewer turns
+        (then the lower cell id)."""
         cur = self._pos[i]
         turns = _TURNS[self._ori[i]] if self.rotation else _NO_TURNS[(self._steps + i) & 3]
         d = self._dists[i]
-        occ_now = self._occ_now
         nbd = self._nbd[cur]
         cands: list[tuple[float, float, int]]
         if d is not None and self.state_tables:
@@ -308,27 +301,59 @@ class PIBT:
             cands = [(turns[dr] + d[c], turns[dr], c) for c, dr in nbd]
             cands.append((d[cur] + self._stay, 0, cur))
         else:  # pushed with no goal: prefer free cells it already faces
+            occ_now = self._occ_now
             cands = [((c in occ_now) * 4 + turns[dr], turns[dr], c) for c, dr in nbd]
             cands.append((3.5, 0, cur))
-        cands.sort()  # ties: fewer turns first
-        occ_next = self._occ_next
-        nxt = self._next
-        for _, _, c in cands:
-            if c in occ_next:
+        cands.sort()
+        return cands
+
+    def _pibt(self, root: int) -> bool:
+        """Priority inheritance from ``root``: each robot takes its best cell that nobody
+        has taken; a robot standing there without a plan inherits the priority and
+        searches first, and if it cannot move away the requester tries its next cell.
+        ``False`` if ``root`` had to stay.
+
+        The push chain is an explicit stack (one frame per robot being pushed: robot,
+        cell, candidates, next candidate), so a chain through thousands of robots needs
+        no deep Python recursion. A success anywhere ends the whole chain (every robot
+        on the stack keeps the cell it asked for); a failure pops the frame and its
+        pusher tries its next candidate.
+        """
+        occ_now, occ_next, nxt, pos = self._occ_now, self._occ_next, self._next, self._pos
+        stack: list[tuple[int, int, list[tuple[float, float, int]]]] = [
+            (root, pos[root], self._candidates(root))
+        ]
+        tried = [0]  # per frame: candidates tried so far
+        while True:
+            i, cur, cands = stack[-1]
+            q = tried[-1]
+            pushed = False
+            while q < len(cands):
+                c = cands[q][2]
+                q += 1
+                if c in occ_next:
+                    continue
+                k = occ_now.get(c)
+                if k is not None and nxt[k] == cur:
+                    continue  # would swap with k
+                occ_next[c] = i
+                nxt[i] = c
+                if k is None or k == i or nxt[k] >= 0:
+                    return True
+                tried[-1] = q
+                stack.append((k, pos[k], self._candidates(k)))
+                tried.append(0)
+                pushed = True
+                break
+            if pushed:
                 continue
-            k = occ_now.get(c)
-            if k is not None and nxt[k] == cur:
-                continue  # would swap with k
-            occ_next[c] = i
-            nxt[i] = c
-            if k is None or k == i:
-                return True
-            if nxt[k] < 0 and not self._pibt(k):
-                continue
-            return True
-        occ_next[cur] = i
-        nxt[i] = cur
-        return False
+            # Nowhere to go: stay, and the pusher (if any) tries its next candidate.
+            occ_next[cur] = i
+            nxt[i] = cur
+            stack.pop()
+            tried.pop()
+            if not stack:
+                return False
 
     def _actions(self) -> list[str]:
         pos, ori, nxt, dists = self._pos, self._ori, self._next, self._dists
