@@ -238,17 +238,148 @@ class HostEngine:
 def connect_ray(address: str | None, num_cpus: int | None = None) -> bool:
     """Make sure this process talks to Ray: the running instance if there is one, else
     the cluster at ``address``, else a new local instance with ``num_cpus`` CPUs (default
-    all). Returns whether it started one, which the caller then shuts down."""
+    all). Returns whether it started one, which the caller then shuts down.
+
+    Before joining, the head at ``address`` must answer as a gRPC server within 3 s, even
+    when Ray already runs in this process: ``ray.init`` retries an address where nothing
+    listens for ever.
+
+    Raises:
+        LogitwinError: ``address`` cannot be resolved, nothing answers there, what answers
+            is not a Ray head, or Ray refuses to join (a missing or wrong auth token); the
+            message names the address and what to check.
+    """
     import ray
 
+    if address is not None:
+        endpoint = _head_endpoint(address)
+        if endpoint is not None:
+            _probe_head(address, *endpoint)
     if ray.is_initialized():
         return False
     quiet: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
     if address is None:
         ray.init(num_cpus=num_cpus, include_dashboard=False, **quiet)
-    else:
+        return True
+    try:
         ray.init(address=address, **quiet)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise LogitwinError(_join_failure(address, exc)) from None
     return True
+
+
+_PROBE_TIMEOUT_S = 3.0  # for a Ray head to accept a connection, and again to answer (s)
+# An HTTP/2 client's connection preface with an empty SETTINGS frame; a gRPC server (Ray's
+# GCS, or its Ray Client server) answers with a SETTINGS frame of its own.
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+_H2_SETTINGS = 0x04
+_HEAD_HINT = (
+    "Start one with `ray start --head --port=PORT` (default 6379) and give its HOST:PORT, "
+    "or ray://HOST:10001 for its Ray Client server"
+)
+_TOKEN_HINT = (
+    "the head uses token authentication: run with RAY_AUTH_MODE=token and the head's "
+    "token in RAY_AUTH_TOKEN (or a file named by RAY_AUTH_TOKEN_PATH, or ~/.ray/auth_token); "
+    "`ray get-auth-token` on the head prints it"
+)
+
+
+def _head_endpoint(address: str) -> tuple[str, int] | None:
+    """The host and port that ``ray.init(address=address)`` dials: ``auto`` resolved as
+    Ray resolves it (``RAY_ADDRESS``, then the cluster ``ray start`` recorded on this
+    machine), ``localhost`` as this node's address. ``None``: an address form Ray
+    resolves some other way (a URL other than ``ray://``), left to Ray."""
+    if address.startswith("ray://"):
+        target = address.removeprefix("ray://")
+    elif "://" in address:
+        return None
+    else:
+        try:
+            from ray._private.services import canonicalize_bootstrap_address
+        except ImportError:  # moved in another Ray version: check the address as written
+            if address == "auto":
+                return None
+            target = address
+        else:
+            try:
+                resolved = canonicalize_bootstrap_address(address)
+            except ConnectionError:
+                raise LogitwinError(
+                    f"Ray address {address!r}: no Ray cluster found (RAY_ADDRESS is not "
+                    "set and no head was started on this machine with `ray start`); "
+                    "give the head's address, e.g. --runtime ray:HOST:6379"
+                ) from None
+            except ValueError:
+                resolved = None
+            if resolved is None:
+                raise LogitwinError(f"Ray address {address!r}: expected HOST:PORT, or auto")
+            target = resolved
+    host, _, port = target.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")  # IPv6: [::1]:6379
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise LogitwinError(f"Ray address {address!r}: expected HOST:PORT, e.g. 10.0.0.10:6379")
+    return host, int(port)
+
+
+def _probe_head(address: str, host: str, port: int) -> None:
+    """Check that a gRPC server answers at ``host:port`` within the probe timeout; raise
+    :class:`LogitwinError` naming ``address`` and what to check if not."""
+    import os
+    import socket
+
+    where = f"Ray address {address!r}" + (
+        "" if address == f"{host}:{port}" else f" ({host}:{port})"
+    )
+    try:
+        conn = socket.create_connection((host, port), timeout=_PROBE_TIMEOUT_S)
+    except TimeoutError:
+        raise LogitwinError(
+            f"{where}: no answer within {_PROBE_TIMEOUT_S:g} s; check that the head is "
+            "up and that this machine may reach that port (firewall, security group)"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise LogitwinError(
+            f"{where}: cannot connect ({reason}); is a Ray head running there? {_HEAD_HINT}"
+        ) from None
+    if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+        conn.close()  # a TLS handshake first: the plain-text check below does not apply
+        return
+    with conn:
+        reply = b""
+        try:
+            conn.sendall(_H2_PREFACE)
+            while len(reply) < 9:
+                chunk = conn.recv(9 - len(reply))
+                if not chunk:
+                    break
+                reply += chunk
+        except OSError:
+            pass  # timed out or reset: judged by what came back
+    if len(reply) < 9 or reply[3] != _H2_SETTINGS:
+        raise LogitwinError(
+            f"{where}: something answers there but not as a Ray head (no gRPC answer "
+            f"within {_PROBE_TIMEOUT_S:g} s; the dashboard's port, 8265, is not the "
+            f"head's address). {_HEAD_HINT}"
+        )
+
+
+def _join_failure(address: str, exc: BaseException) -> str:
+    """What to tell the user when ``ray.init(address=address)`` raised ``exc``."""
+    import ray
+
+    causes: list[str] = []
+    e: BaseException | None = exc
+    while e is not None and len(causes) < 10:
+        causes.append(f"{type(e).__name__}: {e}")
+        e = e.__cause__ or e.__context__
+    if any("InvalidAuthToken" in c or "AuthenticationError" in c for c in causes):
+        return f"Ray address {address!r}: the head refused this process: {_TOKEN_HINT}"
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (
+        f"Ray address {address!r}: cannot join the cluster ({first}); check that a Ray "
+        f"{ray.__version__} head runs there"
+    )
 
 
 def _host_class() -> Any:

@@ -270,24 +270,25 @@ def run_sweep(
         raise ScenarioError(f"{out} already holds a sweep; choose another --out folder")
     if workers is not None and workers < 1:
         raise ScenarioError(f"--workers must be >= 1, got {workers}")
-    runs_dir = out / "runs"
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    (out / "sweep.json").write_text(
-        json.dumps(
-            {
-                **(meta or {}),
-                "params": list(params),
-                "runs": [
-                    {"name": j.name, "cell": j.cell, "rep": j.rep, "seed": j.seed} for j in jobs
-                ],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    # Join (or start) Ray first: a cluster that cannot be reached leaves nothing written.
     started_here = connect_ray(address, workers)
-    t0 = time.perf_counter()
     try:
+        runs_dir = out / "runs"
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        (out / "sweep.json").write_text(
+            json.dumps(
+                {
+                    **(meta or {}),
+                    "params": list(params),
+                    "runs": [
+                        {"name": j.name, "cell": j.cell, "rep": j.rep, "seed": j.seed} for j in jobs
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        t0 = time.perf_counter()
         n_workers = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
         task = ray.remote(num_cpus=1, max_retries=3)(run_job)
         pending = {task.remote(j, str(runs_dir)): j for j in jobs}
