@@ -15,6 +15,7 @@ from logitwin.scenarios.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH = ROOT / "launch"
+_ENV_ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=")
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -41,7 +42,8 @@ def test_ray_up_config_uses_the_projects_setup_and_ray() -> None:
     setup = " ".join(cfg["setup_commands"])
     assert "./scripts/setup.sh" in setup and (ROOT / "scripts" / "setup.sh").is_file()
     for cmd in cfg["head_start_ray_commands"] + cfg["worker_start_ray_commands"]:
-        assert cmd.startswith("~/logitwin/.venv/bin/ray "), cmd  # installed by setup.sh
+        argv = [w for w in shlex.split(cmd) if not _ENV_ASSIGNMENT.match(w)]
+        assert argv[0] == "~/logitwin/.venv/bin/ray", cmd  # installed by setup.sh
 
 
 def test_kuberay_manifests_run_a_real_sweep_on_the_projects_image() -> None:
@@ -64,3 +66,55 @@ def test_kuberay_manifests_run_a_real_sweep_on_the_projects_image() -> None:
     for src in re.findall(r"^COPY \S+ (.+) \S+$", dockerfile, re.M):
         for part in src.split():
             assert (ROOT / part).exists(), f"Dockerfile copies missing {part}"
+
+
+def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    containers = pod["spec"]["containers"]
+    assert isinstance(containers, list)
+    return containers
+
+
+def test_ray_up_nodes_share_one_token_from_outside_the_repository() -> None:
+    # A worker started without RAY_AUTH_MODE=token fails with InvalidAuthToken against a
+    # head that has a token (the default now), so every `ray start` needs it.
+    cfg = _load("cluster.yaml")
+    starts = [
+        c
+        for c in cfg["head_start_ray_commands"] + cfg["worker_start_ray_commands"]
+        if " start " in f" {c} "
+    ]
+    assert len(starts) == 2
+    for cmd in starts:
+        env = [w for w in shlex.split(cmd) if _ENV_ASSIGNMENT.match(w)]
+        assert env == ["RAY_AUTH_MODE=token"], cmd  # the token comes from the file below
+    # The token file (Ray's default path) reaches every node, synced from the machine
+    # that runs `ray up`, never from inside the repository.
+    assert cfg["file_mounts"]["~/.ray/auth_token"] == "~/.ray/auth_token"
+    header = (LAUNCH / "cluster.yaml").read_text()
+    assert "ray get-auth-token --generate" in header
+    assert "RAY_AUTH_MODE=token .venv/bin/logitwin" in header  # the driver's example
+
+
+def test_kuberay_pods_and_the_job_submitter_share_one_token_secret() -> None:
+    cluster = _load("kuberay/raycluster.yaml")
+    job = _load("kuberay/rayjob-sweep.yaml")
+    pods = []
+    for spec in (cluster["spec"], job["spec"]["rayClusterSpec"]):
+        pods.append(spec["headGroupSpec"]["template"])
+        pods += [g["template"] for g in spec["workerGroupSpecs"]]
+    submitter = job["spec"]["submitterPodTemplate"]
+    assert "command" not in _containers(submitter)[0]  # KubeRay fills in `ray job submit`
+    pods.append(submitter)
+    secrets = set()
+    for pod in pods:
+        for c in _containers(pod):
+            env = {e["name"]: e for e in c.get("env", [])}
+            assert env["RAY_AUTH_MODE"].get("value") == "token", c["name"]
+            assert "value" not in env["RAY_AUTH_TOKEN"], "never a token in the manifest"
+            ref = env["RAY_AUTH_TOKEN"]["valueFrom"]["secretKeyRef"]
+            secrets.add((ref["name"], ref["key"]))
+    assert len(secrets) == 1, secrets
+    ((name, key),) = secrets
+    for manifest in ("raycluster.yaml", "rayjob-sweep.yaml"):
+        header = (LAUNCH / "kuberay" / manifest).read_text()
+        assert f"kubectl create secret generic {name} --from-literal={key}=" in header
