@@ -2,6 +2,7 @@ import time
 
 import numpy as np
 import pytest
+from numba import njit
 
 from logitwin.control.actions import check_step
 from logitwin.control.epibt import EPIBT, operations
@@ -126,6 +127,8 @@ def test_bad_input():
         EPIBT(grid, 2, np.random.default_rng(0), skip_push=1.0)
     with pytest.raises(ValueError, match="temperature"):
         EPIBT(grid, 2, np.random.default_rng(0), temperature=-1)
+    with pytest.raises(ValueError, match="refine_rounds"):
+        planner.plan_actions([0, 2], [0, 0], [None, None], [-1, -1], [0.0, 0.0], 0.0, 0.0, -1)
 
 
 def test_colliding_carried_plans_fall_back_to_waiting():
@@ -139,3 +142,60 @@ def test_colliding_carried_plans_fall_back_to_waiting():
     actions = _step(planner, cells, orients, [4, 0], rot)
     _, _, errors = check_step(grid, cells, orients, actions, 0)
     assert errors == []
+
+
+def _rollouts(seeds, fleets, steps=12, rounds=2):
+    """Each planner's actions per step, the planners taking turns step by step: planner
+    ``p`` (seeded ``seeds[p]``) on the random fleet ``fleets[p]``. Deadlines are never
+    reached; ``rounds`` refinement rounds bound each step."""
+    runs = []
+    for seed, fleet_seed in zip(seeds, fleets, strict=True):
+        grid, _, cells, orients, goals = random_fleet(np.random.default_rng(fleet_seed), 60)
+        goals[:6] = [-1] * 6
+        rot = RotationDistances(grid)
+        runs.append(
+            [EPIBT(grid, 60, np.random.default_rng(seed)), grid, rot, cells, orients, goals]
+        )
+    out: list[list[list[str]]] = [[] for _ in runs]
+    for t in range(steps):
+        for p, run in enumerate(runs):
+            planner, grid, rot, cells, orients, goals = run
+            tables = [rot.table(g) if g >= 0 else None for g in goals]
+            urgency = [
+                float(tables[k][c * 4 + o]) if goals[k] >= 0 else 0.0
+                for k, (c, o) in enumerate(zip(cells, orients, strict=True))
+            ]
+            far = time.perf_counter() + 600
+            actions = planner.plan_actions(cells, orients, tables, goals, urgency, far, far, rounds)
+            assert planner.stats["rounds"] == (t + 1) * rounds
+            out[p].append(actions)
+            run[3], run[4], errors = check_step(grid, cells, orients, actions, t)
+            assert errors == []
+    return out
+
+
+def test_planners_in_one_process_keep_their_own_random_streams():
+    a, b = _rollouts([1, 2], [3, 4])  # taking turns
+    assert _rollouts([1], [3]) == [a]  # each alone: the same steps
+    assert _rollouts([2], [4]) == [b]
+    assert _rollouts([5], [3]) != [a]  # another seed: other choices, so streams matter
+
+
+@njit
+def _numba_seed(value):
+    np.random.seed(value)
+
+
+@njit
+def _numba_draws():
+    return np.random.random(3)
+
+
+def test_numba_global_generator_is_left_alone():
+    # Other numba code in the process (another planner, an RL environment) seeds and
+    # draws from numba's one generator; planning must neither reseed nor advance it.
+    _numba_seed(11)
+    want = _numba_draws()
+    _numba_seed(11)
+    _rollouts([1], [3], steps=3)
+    assert (_numba_draws() == want).all()

@@ -9,11 +9,15 @@ these functions read and change them in place. Per robot ``i`` and operation ``k
   worth trying in that order (never the all-wait operation 0, always valid);
 - ``res[slot]``: the robot holding a slot, -1 for none.
 
-``st`` holds integers (0: round, 1: work done, 2: rounds run), ``fs`` floats (0: fleet
-score, 1: score before the current change, 2: annealing temperature, 3: the priority of
-the first pass's current root). Work is counted in robots tried and operations built so
-the caller can stop a kernel call after a bounded amount and check the clock:
-numba cannot read it.
+``st`` holds integers (0: round, 1: work done, 2: rounds run, 3: rounds allowed), ``fs``
+floats (0: fleet score, 1: score before the current change, 2: annealing temperature, 3:
+the priority of the first pass's current root). Work is counted in robots tried and
+operations built so the caller can stop a kernel call after a bounded amount and check
+the clock: numba cannot read it.
+
+Random numbers come from ``rs``, a one-element ``uint64`` array owned by the planner and
+advanced in place (SplitMix64, Steele et al. 2014): each planner has its own stream, and
+numba's process-wide generator is never seeded or drawn from.
 """
 
 from __future__ import annotations
@@ -22,6 +26,35 @@ import numpy as np
 from numba import njit
 
 ACCEPTED, FAILED, REJECTED = 0, 1, 2
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True)
+def next_u64(rs):
+    """The next 64 random bits of the stream ``rs`` (SplitMix64)."""
+    z = rs[0] + _GAMMA
+    rs[0] = z
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def uniform(rs):
+    """A float in [0, 1) from the stream ``rs`` (53 random bits)."""
+    return (next_u64(rs) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def shuffle(out, items, rs):
+    """``out[:] = items`` in a random order (Fisher-Yates, from the stream ``rs``)."""
+    out[:] = items
+    for a in range(out.shape[0] - 1, 0, -1):
+        b = np.int64(next_u64(rs) % np.uint64(a + 1))
+        out[a], out[b] = out[b], out[a]
 
 
 @njit(cache=True)
@@ -119,20 +152,21 @@ def carry(keys, nkeys, desire, res, sd, power, fs):
 
 
 @njit(cache=True)
-def _hot(fs):
+def _hot(fs, rs):
     """Simulated annealing: accept a worse fleet plan now and then."""
     if fs[2] <= 0:
         return False
     worse = (fs[1] - fs[0]) / max(abs(fs[1]), 1e-9)
-    return np.random.random() < np.exp(-worse / fs[2])
+    return uniform(rs) < np.exp(-worse / fs[2])
 
 
 @njit(cache=True)
-def build(i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts):
+def build(i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts, rs):
     """Give robot ``i`` (its reservations removed) a new operation, pushing one robot at a
     time out of the way; on failure everything is as it was.
 
-    ``marks`` rows: visited (round), visits, chain (round); ``opts``: revisit, skip_push.
+    ``marks`` rows: visited (round), visits, chain (round); ``opts``: revisit, skip_push;
+    ``rs``: the random stream.
     """
     st[1] += 1
     rnd = st[0]
@@ -157,14 +191,14 @@ def build(i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks
         if j == -1:
             desire[i] = k
             add(i, keys, nkeys, desire, res, sd, power, fs)
-            if lns and fs[0] < fs[1] - 1e-9 and not _hot(fs):
+            if lns and fs[0] < fs[1] - 1e-9 and not _hot(fs, rs):
                 remove(i, keys, nkeys, desire, res, sd, power, fs)
                 desire[i] = old
                 return REJECTED
             return ACCEPTED
         if j < 0:
             continue
-        if lns and np.random.random() < skip_push:
+        if lns and uniform(rs) < skip_push:
             continue
         if (
             marks[2, j] == rnd
@@ -176,7 +210,7 @@ def build(i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks
         desire[i] = k
         add(i, keys, nkeys, desire, res, sd, power, fs)
         got = build(
-            j, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts
+            j, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts, rs
         )
         if got == ACCEPTED:
             return got
@@ -191,12 +225,14 @@ def build(i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks
 
 
 @njit(cache=True)
-def replan(i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts):
+def replan(
+    i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts, rs
+):
     """Take robot ``i``'s reservations away and ``build`` it a new operation; if that
     fails, it keeps the one it had."""
     remove(i, keys, nkeys, desire, res, sd, power, fs)
     got = build(
-        i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts
+        i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts, rs
     )
     if got != ACCEPTED:
         add(i, keys, nkeys, desire, res, sd, power, fs)
@@ -204,7 +240,23 @@ def replan(i, lns, keys, nkeys, prefs, npref, desire, res, sd, power, prio, mark
 
 @njit(cache=True)
 def first_pass(
-    work, movers, q, keys, nkeys, prefs, npref, desire, res, sd, power, prio, marks, st, fs, opts
+    work,
+    movers,
+    q,
+    keys,
+    nkeys,
+    prefs,
+    npref,
+    desire,
+    res,
+    sd,
+    power,
+    prio,
+    marks,
+    st,
+    fs,
+    opts,
+    rs,
 ):
     """Re-plan ``movers[q:]`` in order, each pushing only less urgent robots, until the
     work counter reaches ``work``; returns where it stopped."""
@@ -230,6 +282,7 @@ def first_pass(
                 st,
                 fs,
                 opts,
+                rs,
             )
     return q
 
@@ -254,15 +307,19 @@ def refine(
     st,
     fs,
     opts,
+    rs,
 ):
     """Refinement rounds: each robot not on its first choice, in random order, chooses
     again; the change stays unless the fleet's score falls (see ``build``). Runs until
-    the work counter reaches ``work``; returns where in ``perm`` it stopped."""
+    the work counter reaches ``work`` or ``st[3]`` rounds are done; returns where in
+    ``perm`` it stopped."""
     if movers.shape[0] == 0:
         return q
     while st[1] < work:
         if q >= perm.shape[0]:
-            perm[:] = np.random.permutation(movers)
+            if st[2] >= st[3]:
+                break
+            shuffle(perm, movers, rs)
             q = 0
             st[0] += 1
             st[2] += 1
@@ -287,12 +344,7 @@ def refine(
                 st,
                 fs,
                 opts,
+                rs,
             )
             fs[2] *= 0.999
     return q
-
-
-@njit(cache=True)
-def seed(value):
-    """Seed numba's generator (used by ``build`` and ``refine``)."""
-    np.random.seed(value)

@@ -121,7 +121,9 @@ class EPIBT:
     Args:
         grid: the map.
         n_agents: fleet size (fixed for the planner's life).
-        rng: seeds the refinement rounds' order and choices.
+        rng: seeds the refinement rounds' order and choices: each step draws the seed of
+            the planner's own random stream from it (numba's global generator is left
+            alone).
         depth: actions per operation.
         revisit: how often one robot may be re-planned within one pass.
         temperature: simulated annealing in the refinement rounds: a change that lowers
@@ -174,9 +176,10 @@ class EPIBT:
         self._npref = np.zeros(n, dtype=np.int64)
         self._res = np.full(3 * grid.size * depth, -1, dtype=np.int64)
         self._marks = np.zeros((3, n), dtype=np.int64)  # visited round, visits, chain
-        self._st = np.zeros(3, dtype=np.int64)  # round, work, rounds run
+        self._st = np.zeros(4, dtype=np.int64)  # round, work, rounds run, rounds allowed
         self._fs = np.zeros(4, dtype=np.float64)  # score, old score, temperature, root
         self._opts = np.array([revisit, skip_push], dtype=np.float64)
+        self._rs = np.zeros(1, dtype=np.uint64)  # the kernels' random stream (SplitMix64)
         self._chunk = _FIRST_CHUNK
         self.stats = {"steps": 0, "rounds": 0}
         if not _compiled:
@@ -206,6 +209,7 @@ class EPIBT:
         urgency: Sequence[float],
         deadline: float,
         refine_until: float | None = None,
+        refine_rounds: int | None = None,
     ) -> list[str]:
         """Each robot's action (``F``, ``R``, ``C`` or ``W``) for this step.
 
@@ -222,16 +226,23 @@ class EPIBT:
             deadline: ``time.perf_counter()`` value at which the first pass stops
                 (robots not reached keep their carried operations).
             refine_until: run refinement rounds until then (``None``: none).
+            refine_rounds: stop the refinement after this many rounds even if time is
+                left (``None``: the clock alone). With deadlines that are never reached
+                a step is then a function of its inputs and ``rng``'s state alone.
         """
         n = self.n_agents
         if not (len(pos) == len(ori) == len(tables) == len(goals) == len(urgency) == n):
             raise ValueError(f"expected {n} positions, orientations, tables, goals, urgencies")
         if len(set(pos)) != n:
             raise ValueError("two robots share a cell; positions must be distinct")
+        if refine_rounds is not None and refine_rounds < 0:
+            raise ValueError(f"refine_rounds must be >= 0, got {refine_rounds}")
         self.stats["steps"] += 1
         if n == 0:
             return []
-        K.seed(int(self.rng.integers(1 << 31)))
+        # A fresh seed a step: the step's random choices do not depend on how much
+        # earlier steps, cut by the clock, drew.
+        self._rs[0] = self.rng.integers(1 << 63)
         nops, depth = len(self.ops), self.depth
         has_table = np.array(
             [t is not None and g >= 0 for t, g in zip(tables, goals, strict=True)], dtype=np.bool_
@@ -269,7 +280,7 @@ class EPIBT:
         rank[order] = np.arange(n)
         power = np.where(has_table, ((n + 1 - rank) / (n + 1)) ** 2, 0.0)
         kw = (self._keys, self._nkeys, self._prefs, self._npref, self.desire, self._res)
-        kw2 = (self._sd, power, prio, self._marks, self._st, self._fs, self._opts)
+        kw2 = (self._sd, power, prio, self._marks, self._st, self._fs, self._opts, self._rs)
         if not K.carry(self._keys, self._nkeys, self.desire, self._res, self._sd, power, self._fs):
             # The carried plans collide (the fleet did not move as planned and nobody
             # called reset): start from waiting, which cannot.
@@ -293,7 +304,10 @@ class EPIBT:
             perm = movers.copy()
             q = len(perm)  # the first call starts a round
             st[2] = 0
-            while len(movers) and time.perf_counter() < deadline:
+            st[3] = refine_rounds if refine_rounds is not None else np.iinfo(np.int64).max
+            while (
+                len(movers) and time.perf_counter() < deadline and (q < len(perm) or st[2] < st[3])
+            ):
                 q = self._timed(K.refine, movers, perm, q, top, *kw, *kw2)
             self.stats["rounds"] += int(st[2])
             if self._fs[0] < best_score:
