@@ -103,7 +103,18 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument(
         "--subject-to", required=True, metavar="'KPI OP VALUE'", help='e.g. "on_time >= 0.99"'
     )
-    opt.add_argument("--reps", type=int, default=5, help="replications per value (default 5)")
+    opt.add_argument(
+        "--reps",
+        type=int,
+        default=5,
+        help="replications per value, and per batch added (default 5)",
+    )
+    opt.add_argument(
+        "--max-reps",
+        type=int,
+        help="most replications per value while its 95%% interval straddles the target "
+        "(default 4x --reps); a value still undecided counts as missing the target",
+    )
     opt.add_argument("--range", metavar="LO:HI", help="values to search (default 1:4x current)")
     opt.add_argument("--seed", type=int, help="seed of replication 0 (rep r uses seed + r)")
     opt.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
@@ -398,11 +409,16 @@ def _optimize(args: argparse.Namespace, console: Console) -> int:
     base = load_scenario(args.scenario, overrides)
     out = args.out or Path("runs") / f"optimize-{base.name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
+    marks = {
+        "meets": "[green]meets[/]",
+        "misses": "[red]misses[/]",
+        "undecided": "[yellow]undecided (counted as missing)[/]",
+    }
+
     def show(e: Any) -> None:
-        mark = "[green]meets[/]" if e.feasible else "[red]misses[/]"
         console.print(
             f"{escape(args.minimize)}={e.value}: {constraint.kpi} {e.mean:.4g} ± {e.ci95:.2g} "
-            f"over {e.n} runs: {mark} {escape(str(constraint))}"
+            f"over {e.n} runs: {marks[e.verdict]} {escape(str(constraint))}"
         )
 
     best, history = minimize(
@@ -417,19 +433,22 @@ def _optimize(args: argparse.Namespace, console: Console) -> int:
         args.workers,
         progress=not args.no_progress,
         on_eval=show,
+        max_reps=args.max_reps,
     )
-    runs = sum(e.n for e in history)
+    runs = sum(e.runs for e in history)
+    undecided = ", ".join(str(e.value) for e in history if not e.decided)
+    caveat = f"; undecided at --max-reps, counted as missing: {undecided}" if undecided else ""
     if best is None:
         console.print(
-            f"[red]no value up to {history[-1].value} meets {escape(str(constraint))}[/] "
-            f"({runs} runs; evidence in {escape(str(out))})"
+            f"[red]no value up to {history[-1].value} clearly meets {escape(str(constraint))}[/] "
+            f"({runs} runs{caveat}; evidence in {escape(str(out))})"
         )
         return 1
     console.print(
-        f"smallest {escape(args.minimize)} meeting {escape(str(constraint))}: "
+        f"smallest {escape(args.minimize)} clearly meeting {escape(str(constraint))}: "
         f"[bold]{best.value}[/] "
         f"({constraint.kpi} {best.mean:.4g} ± {best.ci95:.2g}); {len(history)} values, "
-        f"{runs} runs; evidence in [bold]{escape(str(out))}[/] "
+        f"{runs} runs{caveat}; evidence in [bold]{escape(str(out))}[/] "
         "(evaluations.csv, optimize.json, runs)"
     )
     return 0
