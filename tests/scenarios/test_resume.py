@@ -58,6 +58,15 @@ def _subprocess(what: str, out: Path, delay: float) -> None:
         p.wait()
 
 
+def _started(out: Path) -> bool:
+    """Whether the run got as far as its metadata (else nothing can be resumed)."""
+    try:
+        with JournalReader(out / "journal.sqlite") as j:
+            return "scenario" in j.meta()
+    except JournalError:
+        return False
+
+
 def _fingerprint(out: Path) -> str:
     with JournalReader(out / "journal.sqlite") as j:
         return j.fingerprint()
@@ -92,15 +101,19 @@ def test_killed_at_20_random_moments_resumes_to_the_same_journal(clean, tmp_path
             if not before.complete:
                 _subprocess("resume", out, rng.uniform(0.5, 0.6 * wall + 0.8))
                 assert read_status(out / "journal.sqlite").rows >= before.rows
-        status = read_status(out / "journal.sqlite")
-        cuts.append(status.rows if not status.complete else -1)
-        if not (out / "kpis.json").exists():  # killed after the last row: outputs only
-            resume_run(out)
+        if _started(out):
+            status = read_status(out / "journal.sqlite")
+            cuts.append(status.rows if not status.complete else -1)
+            if not (out / "kpis.json").exists():  # killed after the last row: outputs only
+                resume_run(out)
+        else:  # killed before it wrote its metadata: the same command starts it again
+            cuts.append(-2)
+            run_scenario(_scenario(), out)
         assert _fingerprint(out) == want, f"kill {k} at {status.rows} rows"
         assert json.loads((out / "kpis.json").read_text()) == kpis
         assert read_status(out / "journal.sqlite").complete
     # The kills really landed mid-run, at many different points.
-    print("rows at the kills (-1: complete):", cuts, f"clean run {wall:.2f} s")
+    print("rows at the kills (-1: complete, -2: not started):", cuts, f"clean run {wall:.2f} s")
     assert sum(c >= 0 for c in cuts) >= 15 and len(set(cuts)) >= 10, cuts
 
 
@@ -177,3 +190,20 @@ def test_commits_happen_on_a_wall_clock_too(tmp_path):
     with JournalReader(tmp_path / "j.sqlite") as r:
         assert len(list(r.rows())) == 3
     j.close()
+
+
+def test_a_run_killed_before_its_metadata_starts_again_with_the_same_command(tmp_path):
+    from logitwin.actors.journal import Journal
+
+    out = tmp_path / "run"
+    out.mkdir()
+    Journal(out / "journal.sqlite").close()  # created, then killed: no metadata, no rows
+    with pytest.raises(JournalError, match="before it wrote its metadata; start it again"):
+        resume_run(out)
+    run_scenario(load_scenario("tiny"), out)
+    assert read_status(out / "journal.sqlite").complete
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "journal.sqlite").write_text("not mine to delete")
+    with pytest.raises(JournalError, match="already holds a run"):
+        run_scenario(load_scenario("tiny"), tmp_path / "other")
+    assert (tmp_path / "other" / "journal.sqlite").read_text() == "not mine to delete"

@@ -176,7 +176,8 @@ def resume_run(
         return RunResult(proj.kpis, out, wall, twin.horizon_s, 0, status.rows, twin)
     if "scenario" not in meta:
         raise JournalError(
-            f"{path}: the run was stopped before it wrote its metadata; start it again"
+            f"{path}: the run was stopped before it wrote its metadata; start it again "
+            "(with the same --out: nothing of it is kept)"
         )
     scenario = parse_scenario(json.loads(meta["scenario"]), f"{path} (its scenario)")
     make = _runtime_factory(meta.get("runtime", "local"), meta.get("placement", "sharded:4"))
@@ -228,8 +229,14 @@ def _prepare_out(out: Path) -> bool:
     """Make sure ``out`` is a folder that holds no run yet; return whether it was created."""
     if out.exists() and not out.is_dir():
         raise LogitwinError(f"--out {out}: is a file, not a folder; name a new folder")
-    if (out / JOURNAL).exists():
-        done = read_status(out / JOURNAL).complete if _is_journal(out / JOURNAL) else True
+    path = out / JOURNAL
+    if path.exists() and _never_started(path):
+        # Killed between creating its journal and writing the run's metadata: nothing
+        # in it can be resumed, so it is started again.
+        for f in out.glob(JOURNAL + "*"):
+            f.unlink()
+    if path.exists():
+        done = read_status(path).complete if _is_journal(path) else True
         hint = "" if done else f", or finish it with `logitwin run --resume {out}`"
         raise JournalError(f"{out} already holds a run; choose another --out folder{hint}")
     created = not out.exists()
@@ -242,6 +249,17 @@ def _prepare_out(out: Path) -> bool:
     if not os.access(out, os.W_OK | os.X_OK):
         raise LogitwinError(f"--out {out}: the folder is not writable")
     return created
+
+
+def _never_started(path: Path) -> bool:
+    """An empty file, or a logitwin journal with no metadata and no rows."""
+    if path.stat().st_size == 0:
+        return True
+    try:
+        with JournalReader(path) as j:
+            return not j.meta() and j.status().rows == 0
+    except JournalError:
+        return False
 
 
 def _is_journal(path: Path) -> bool:
