@@ -72,7 +72,7 @@ def one_run(name: str, overrides: list[str], placement: str | None) -> dict[str,
             hosts_mb = sum(_peak_mb(p) for p in pids)
             n_hosts = len(pids)
             windows = system.windows
-            system.shutdown()
+            system.close()
         journal.close()
     return {
         "scenario": name,
@@ -97,7 +97,7 @@ def live(name: str, overrides: list[str], placement: str, factor: float) -> dict
     t0 = time.perf_counter()
     twin.system.run(until=twin.horizon_s)
     wall = time.perf_counter() - t0
-    system.shutdown()
+    system.close()
     return {
         "scenario": name,
         "overrides": overrides,

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from logitwin import __version__
-from logitwin.errors import LogitwinError
+from logitwin.errors import ActorError, LogitwinError
 
 __all__ = ["main"]
 
@@ -194,6 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return commands[args.command]()
+    except ActorError as exc:  # a bug in the twin, not bad input: 1, as a failed run
+        err.print(
+            f"[bold red]error: the run failed:[/] {escape(str(exc))}; what it did up to "
+            "then is in its journal (replay --partial)",
+            highlight=False,
+        )
+        return 1
     except LogitwinError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         return 2
@@ -483,13 +490,16 @@ def _replay(args: argparse.Namespace, console: Console) -> int:
         summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         console.print(f"final state rebuilt for {len(proj.state)} entities ({summary})")
     if args.check_paths:
-        steps, conflicts = check_paths(path, partial=args.partial)
+        moves, conflicts = check_paths(path, partial=args.partial)
         if conflicts:
             for c in conflicts[:20]:
                 console.print(f"[red]conflict:[/] {escape(str(c))}")
-            console.print(f"{len(conflicts)} conflicts in {steps} steps")
+            console.print(f"{len(conflicts)} conflicts in {moves} executed moves")
             return 1
-        console.print(f"paths valid: {steps} steps, no vertex, swap, jump or obstacle conflict")
+        console.print(
+            f"paths valid: {moves} executed moves, no two robots in one cell at once, "
+            "no jump or obstacle"
+        )
     return 0
 
 

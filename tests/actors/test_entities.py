@@ -33,6 +33,8 @@ from logitwin.actors.shipping import Shipping
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import TrafficController
 from logitwin.control.pibt import PIBT
+from logitwin.errors import ActorError
+from logitwin.robots.floor import GridFloor
 from logitwin.site import DistanceOracle, Grid
 
 
@@ -71,7 +73,7 @@ def test_station_queue_places_waiting_robots_and_picks():
     done_at = r1.got[-1][0]
     assert done_at == pytest.approx(1.25 + 2.0 + 2 * 5.0 + 0.25)
     assert r2.got[-1][2] == Slot(10, True) and r3.got[-1][2] == Slot(11, False)
-    with pytest.raises(ValueError, match="out of turn"):
+    with pytest.raises(ActorError, match="out of turn"):
         s.send("r3", "st", AtPick(5, ("order:1",), (9,)))
         s.run(until=30)
 
@@ -99,7 +101,7 @@ def test_truck_refuses_staging_after_cutoff_and_beyond_capacity():
     s.spawn(Truck, "truck:1", dock="dock:1", arrive=0.0, cutoff=5.0, depart=9.0, capacity=1)
     s.send("order:1", "truck:1", Stage("order:1"))
     s.send("order:2", "truck:1", Stage("order:2"))
-    with pytest.raises(ValueError, match="beyond capacity 1"):
+    with pytest.raises(ActorError, match="beyond capacity 1"):
         s.run(until=1)
 
 
@@ -156,7 +158,7 @@ def test_order_lifecycle_and_late_flag():
     s.send("truck:2", "order:1", Shipped("truck:2"))
     s.run(until=300)
     assert order.status == "shipped" and order.truck == "truck:2"
-    with pytest.raises(ValueError, match="beyond the order's lines"):
+    with pytest.raises(ActorError, match="beyond the order's lines"):
         s.send("st", "order:1", LinePicked(6))
         s.run(until=301)
 
@@ -173,25 +175,28 @@ def test_traffic_moves_robots_reports_arrivals_and_journals_moves():
         robots={"robot:0": 0, "robot:1": 1},
         step_s=1.0,
         planner=PIBT(grid, 2, np.random.default_rng(0), rotation=False),
+        driver=GridFloor(grid.neighbors, [0, 1], 1.0),
     )
     s.send("robot:0", "traffic", Goto(3, True))
     s.run(until=20)
     arrived = r0.got[-1][2]
     assert isinstance(arrived, Arrived) and arrived.cell == 3
     assert arrived.moved >= 3
-    assert traffic.pos[0] == 3 and traffic.pinned[0]
+    assert traffic.cell(0) == 3 and traffic.pinned[0]
     assert r1.got == []  # robot 1 was only pushed aside, it had no goal
-    # The journalled moves replayed from the start positions give the final positions.
+    # The journalled moves replayed from the start positions give the final positions,
+    # which are where the floor has the robots.
     pos = [0, 1]
     for row in journal.rows():
-        if row.kind == "state" and "moves" in row.body:
-            mv = row.body["moves"]
-            for k in range(0, len(mv), 2):
-                pos[mv[k]] = mv[k + 1]
-    assert pos == traffic.pos
+        if row.kind == "state" and "done" in row.body:
+            done = row.body["done"]
+            for k in range(0, len(done), 3):
+                assert row.time - done[k + 2] == 1.0  # each move took one step
+                pos[done[k]] = done[k + 1]
+    assert pos == [traffic.cell(0), traffic.cell(1)] == traffic.driver.pos
     s.spawn(Probe, "robot:9")
     s.send("robot:9", "traffic", Goto(2, False))
-    with pytest.raises(ValueError, match="not a robot of this floor"):
+    with pytest.raises(ActorError, match="not a robot of this floor"):
         s.run(until=30)
 
 

@@ -181,7 +181,7 @@ def test_live_orders_from_outside_survive_a_killed_host(tmp_path: Path, ray_inst
         for bad in (
             lambda: system.spawn(Order, "order:wms-0", skus=(1,), cutoff=1e9, pack_s=1.0),
             lambda: system.spawn(Order, "order:wms-x", skus=(), cutoff=1e9, pack_s=1.0),
-            lambda: system.send("wms", "order:nobody", CutoffCheck()),
+            lambda: system.inject("order:nobody", CutoffCheck(), sender="wms"),
         ):
             try:
                 bad()

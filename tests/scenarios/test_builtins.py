@@ -4,15 +4,16 @@ operation it describes, and the recorded robot paths are conflict-free."""
 import pytest
 
 from logitwin.actors.journal import JournalReader
-from logitwin.control.validator import find_conflicts
+from logitwin.control.move_validator import find_move_conflicts
 from logitwin.scenarios.loader import builtin_names, load_scenario
-from logitwin.scenarios.runner import JOURNAL, replay, run_scenario
+from logitwin.scenarios.runner import JOURNAL, check_paths, replay, run_scenario
 
 
 def _run_and_validate(name, tmp_path):
     result = run_scenario(load_scenario(name), tmp_path / name)
     proj = replay(result.out_dir / JOURNAL, keep_paths=True)
-    assert find_conflicts(result.twin.site.grid, proj.paths, max_conflicts=5) == []
+    assert proj.moves
+    assert find_move_conflicts(result.twin.site.grid, proj.starts, proj.moves)[:5] == []
     return result.kpis
 
 
@@ -25,11 +26,25 @@ def test_builtins_are_covered():
 def test_demo_is_a_healthy_day(tmp_path):
     k = _run_and_validate("demo", tmp_path)
     assert k["orders_created"] > 4000
-    assert 0.9 < k["made_truck_share"] < 1.0  # most, not all, make their truck
+    assert 0.8 < k["made_truck_share"] < 1.0  # most, not all, make their truck
     busy = k["robot_moving_share"] + k["robot_waiting_share"]
     assert 0.4 < busy < 0.85  # busy but not saturated
     assert 0.3 < k["station_utilisation"] < 0.8
-    assert k["traffic_wait_share"] < 0.15
+    # Robots keep a cell between them in convoys (a follower enters a cell once its
+    # leader has left it), so about a sixth of the steps robots want wait for traffic.
+    assert k["traffic_wait_share"] < 0.25
+
+
+def test_demo_with_execution_delays_keeps_executed_paths_valid(tmp_path, demo_kpis):
+    """The README's delays example, over the first two hours: robots are late at random
+    and drive at their own speeds; the executor keeps them apart, the day goes on."""
+    delays = "floor.delays={probability: 0.1, min_s: 1, max_s: 5, speed_factor: [0.8, 1.0]}"
+    result = run_scenario(load_scenario("demo", [delays, "horizon_h=2"]), tmp_path / "d")
+    moves, conflicts = check_paths(result.out_dir / JOURNAL)
+    assert moves > 20_000 and conflicts == []
+    assert result.twin.system.actor("traffic").driver.delayed_moves > 0.05 * moves
+    assert result.twin.system.actor("traffic").driver.contacts == []
+    assert result.kpis["orders_picked"] > 0.6 * result.kpis["orders_created"]
 
 
 @pytest.mark.slow

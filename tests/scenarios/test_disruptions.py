@@ -143,3 +143,78 @@ def test_bad_disruption_fields_are_named(override: str, needle: str) -> None:
     with pytest.raises(ScenarioError, match=None) as info:
         load_scenario("demo", [override])
     assert needle in str(info.value)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_many_failures_lose_no_order_and_no_pod(tmp_path: Path, seed: int) -> None:
+    """Robots break every ~20 minutes of work, in every status, with execution delays
+    on: tasks are cancelled and handed to other robots, robots broken in a station's
+    queue are passed over, carried pods come back to storage. Demand stops after 45
+    minutes; by the end every order has shipped (late or not) and every pod is stored."""
+    sc = load_scenario(
+        "tiny",
+        [
+            f"seed={seed}",
+            "horizon_h=3",
+            "demand.stop_h=0.75",
+            "demand.orders_per_hour=[120]",
+            "fleet.robots=6",
+            "disruptions.robot_breakdowns={mtbf_h: 0.3, mttr_min: 4}",
+            "floor.delays={probability: 0.2, min_s: 0.5, max_s: 6}",
+        ],
+    )
+    result = run_scenario(sc, tmp_path / "run")
+    system = result.twin.system
+    k = result.kpis
+    assert k["breakdowns"] >= 20
+    orders = [a for a in system.actors() if a.kind == "order"]
+    assert len(orders) == k["orders_created"] > 60
+    assert {o.status for o in orders} == {"shipped"}, [
+        o.id for o in orders if o.status != "shipped"
+    ]
+    assert all(o.picked_lines == len(o.skus) for o in orders)  # each line picked once
+    robots = [a for a in system.actors() if a.kind == "robot"]
+    allocator = system.actor("allocator")
+    assert sum(r.cancelled for r in robots) == allocator.cancelled > 0
+    assert sum(a.passed for a in system.actors() if a.kind == "station") > 0
+    assert allocator._pending_lines == 0 and not allocator.tasks and not allocator._carried
+    assert not any(allocator.pod_busy)
+    cells = allocator.pod_cell
+    assert len(set(cells)) == len(cells)  # no two pods in one storage cell
+    assert not set(cells) & allocator.free_storage
+    # The executed paths are collision-free.
+    from logitwin.scenarios.runner import check_paths
+
+    moves, conflicts = check_paths(tmp_path / "run" / "journal.sqlite")
+    assert moves > 1000 and conflicts == []
+
+
+def test_robots_whose_moves_are_not_reported_go_offline_and_come_back(tmp_path: Path) -> None:
+    """Some moves take 20-40 s (a robot stuck, a lost link); after 10 s the controller
+    declares the robot offline: its cells stay blocked, its task goes to another robot,
+    and when its move is reported at last it is back in service. Nothing is lost."""
+    sc = load_scenario(
+        "tiny",
+        [
+            "horizon_h=2.5",
+            "demand.stop_h=0.75",
+            "floor.lost_after_s=10",
+            "floor.delays={probability: 0.01, min_s: 20, max_s: 40}",
+        ],
+    )
+    result = run_scenario(sc, tmp_path / "run")
+    system = result.twin.system
+    with JournalReader(tmp_path / "run" / "journal.sqlite") as j:
+        rows = list(j.rows())
+    offline = [r for r in rows if r.kind == "state" and r.body.get("status") == "offline"]
+    found = [r for r in rows if r.kind == "message" and r.type == "Found"]
+    assert len(offline) >= 3 and len(found) == len(offline)
+    assert result.kpis["robot_broken_share"] > 0  # offline time counts as out of service
+    assert system.actor("traffic").lost == [False] * 4
+    orders = [a for a in system.actors() if a.kind == "order"]
+    assert orders and {o.status for o in orders} == {"shipped"}
+    from logitwin.scenarios.runner import check_paths
+
+    assert check_paths(tmp_path / "run" / "journal.sqlite")[1] == []
+    with pytest.raises(ScenarioError, match="floor.lost_after_s: 0.5 s is not longer"):
+        build_twin(load_scenario("tiny", ["floor.lost_after_s=0.5"]), None)

@@ -24,7 +24,7 @@ def test_kpis_from_a_tiny_journal():
         _state(4, 0.0, "station:a", "station", busy=False),
         _state(5, 10.0, "order:1", "order", status="created", lines=2, created=10.0, cutoff=1800.0),
         _state(6, 20.0, "robot:0", "robot", status="to_pod"),
-        _state(7, 21.0, "traffic", "traffic", moves=[0, 1], steps=1),
+        _state(7, 21.0, "traffic", "traffic", done=[0, 1, 20.0]),
         _state(8, 100.0, "station:a", "station", busy=True),
         _state(9, 300.0, "station:a", "station", busy=False),
         _state(10, 300.0, "order:1", "order", status="picked", picked_lines=2, picked_at=300.0),
@@ -50,7 +50,8 @@ def test_kpis_from_a_tiny_journal():
     assert k["travel_m_per_line"] == pytest.approx(300 * 2.0 / 2)
     assert k["traffic_wait_share"] == pytest.approx(100 / 400)
     assert p.positions == [1, 5]
-    assert p.paths.tolist() == [[0, 5], [1, 5]]
+    assert p.starts == [0, 5]
+    assert [(m.robot, m.cell, m.start, m.end) for m in p.moves] == [(0, 1, 20.0, 21.0)]
     assert len(p.series) == 60
     assert p.series[5][1:3] == (1, 1)  # minute 6: 1 created, 1 picked
     assert math.isclose(

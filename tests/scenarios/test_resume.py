@@ -18,7 +18,7 @@ import pytest
 
 from logitwin.actors.journal import JournalReader, read_status
 from logitwin.cli import main
-from logitwin.errors import JournalError
+from logitwin.errors import ActorError, JournalError
 from logitwin.scenarios.loader import load_scenario
 from logitwin.scenarios.runner import IncompleteJournal, replay, resume_run, run_scenario
 
@@ -157,7 +157,7 @@ def test_resume_refuses_a_journal_that_the_run_does_not_reproduce(tmp_path):
         resume_run(out)
 
 
-def test_a_failing_run_keeps_a_readable_journal_with_its_error(tmp_path, monkeypatch):
+def test_a_failing_run_keeps_a_readable_journal_with_its_error(tmp_path, monkeypatch, capsys):
     from logitwin.actors.station import Station
 
     def broken(self, msg, sender):
@@ -165,13 +165,18 @@ def test_a_failing_run_keeps_a_readable_journal_with_its_error(tmp_path, monkeyp
 
     monkeypatch.setitem(Station._handlers, next(iter(Station._handlers)), broken)
     out = tmp_path / "run"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ActorError, match=r"station:station-\d failed handling \w+ from "):
         run_scenario(load_scenario("tiny"), out)
     status = read_status(out / "journal.sqlite")
     assert not status.complete and status.rows > 0
-    assert status.failure == "RuntimeError: station invariant broken"
-    assert "it failed: RuntimeError" in status.describe()
+    assert status.failure is not None and status.failure.startswith("ActorError: station:")
+    assert status.failure.endswith("RuntimeError: station invariant broken")
+    assert "it failed: ActorError" in status.describe()
     replay(out / "journal.sqlite", partial=True)
+    # The command line says so without a traceback, and exits 1 (a failed run).
+    assert main(["run", "tiny", "--out", str(tmp_path / "cli"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "error: the run failed: station:station-" in err and "Traceback" not in err
 
 
 def test_commits_happen_on_a_wall_clock_too(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from logitwin.actors.journal import JournalReader
 from logitwin.actors.order import ORDER_STATUSES
-from logitwin.control.validator import find_conflicts
+from logitwin.control.move_validator import find_move_conflicts
 from logitwin.errors import JournalError
 from logitwin.scenarios.loader import load_scenario
 from logitwin.scenarios.runner import JOURNAL, replay, run_scenario
@@ -57,13 +57,13 @@ def test_replay_rebuilds_state_and_kpis(tiny_run):
                 actor.id,
                 field,
             )
-    assert proj.positions == system.actor("traffic").pos
+    assert proj.positions == system.actor("traffic").driver.pos  # moves done by the horizon
 
 
 def test_recorded_paths_have_no_conflicts(tiny_run):
     proj = replay(tiny_run.out_dir / JOURNAL, keep_paths=True)
-    assert proj.paths is not None and len(proj.paths) > 100
-    assert find_conflicts(tiny_run.twin.site.grid, proj.paths) == []
+    assert proj.moves is not None and len(proj.moves) > 100
+    assert find_move_conflicts(tiny_run.twin.site.grid, proj.starts, proj.moves) == []
 
 
 def test_same_seed_same_journal_other_seed_differs(tmp_path, tiny_run):
@@ -82,3 +82,25 @@ def test_same_seed_same_journal_other_seed_differs(tmp_path, tiny_run):
 def test_refuses_to_overwrite_a_run(tiny_run):
     with pytest.raises(JournalError, match="already holds a run"):
         run_scenario(load_scenario("tiny"), tiny_run.out_dir)
+
+
+def _orders(out):
+    """Every order as demand made it: (arrival time, id, SKUs, promised cutoff)."""
+    with JournalReader(out / JOURNAL) as j:
+        return [(r.time, *r.body) for r in j.rows() if r.type == "NewOrder"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "fleet.robots=5",
+        "disruptions.robot_breakdowns={mtbf_h: 1, mttr_min: 5}",
+        "disruptions.late_trucks={probability: 0.5, mean_delay_min: 10}",
+    ],
+)
+def test_one_robot_or_disruption_more_changes_no_order(tiny_run, tmp_path, change):
+    """Random streams are keyed by what they are for, not handed out in call order."""
+    other = run_scenario(load_scenario("tiny", [change]), tmp_path / "other")
+    mine, theirs = _orders(tiny_run.out_dir), _orders(other.out_dir)
+    assert len(mine) > 30
+    assert sorted(mine) == sorted(theirs)

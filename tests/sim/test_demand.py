@@ -30,7 +30,9 @@ def _run(rates, hours, seed=0):
         pack_s=60,
         stop_s=hours * 3600,
     )
-    system.spawn(Demand, "demand", params=params, cutoffs=[3600.0, 7200.0], rng=system.rng())
+    system.spawn(
+        Demand, "demand", params=params, cutoffs=[3600.0, 7200.0], rng=system.rng("demand")
+    )
     system.run(until=hours * 3600 + 10)
     return sink.orders
 

@@ -14,6 +14,7 @@ from logitwin.actors.messages import (
     ReturnPod,
     StationState,
     StoreAt,
+    TaskCancelled,
     TaskDone,
     Unavailable,
 )
@@ -79,7 +80,9 @@ class Allocator(Actor):
         self.station_cells = dict(station_cells)
         self.committed = dict.fromkeys(station_limit, 0)
         self.pending: dict[str, dict[int, list[tuple[str, int]]]] = {s: {} for s in station_limit}
-        self.tasks: dict[int, tuple[str, int]] = {}  # robot → (station, pod's origin cell)
+        # robot → (station, pod's origin cell, the lines it serves)
+        self.tasks: dict[int, tuple[str, int, list[tuple[str, int]]]] = {}
+        self._carried: dict[int, int] = {}  # robot → origin cell of a cancelled task's pod
         self._policy = allocator
         self._slotting = slotting
         self._task_seq = 0
@@ -90,7 +93,8 @@ class Allocator(Actor):
         self._limit_open = dict(station_limit)  # limits to restore when a station reopens
 
     def on_start(self) -> None:
-        self.set(idle_robots=len(self.idle), pending_lines=0, dispatched=0)
+        self.cancelled = 0
+        self.set(idle_robots=len(self.idle), pending_lines=0, dispatched=0, cancelled=0)
         self._pending_lines = 0
 
     @handles(PickLines)
@@ -146,7 +150,7 @@ class Allocator(Actor):
             self.pod_busy[pod] = True
             self.committed[station] += 1
             self._task_seq += 1
-            self.tasks[robot] = (station, cell)
+            self.tasks[robot] = (station, cell, lines)
             self._pending_lines -= len(lines)
             orders = tuple(o for o, _ in lines)
             skus = tuple(s for _, s in lines)
@@ -162,8 +166,13 @@ class Allocator(Actor):
 
     @handles(ReturnPod)
     def _return(self, msg: ReturnPod, sender: str) -> None:
-        station, origin = self.tasks.pop(self._index[sender])
-        self.committed[station] -= 1
+        robot = self._index[sender]
+        task = self.tasks.pop(robot, None)
+        if task is not None:
+            self.committed[task[0]] -= 1
+            origin = task[1]
+        else:  # the pod of a task cancelled when its robot broke down
+            origin = self._carried.pop(robot)
         self.free_storage.add(origin)  # the pod left it long ago
         cell = self._slotting.choose(msg.pod, msg.cell, self.free_storage)
         self.free_storage.discard(cell)
@@ -202,6 +211,27 @@ class Allocator(Actor):
         self._dispatch()
 
     # --- disruptions -------------------------------------------------------------------
+    @handles(TaskCancelled)
+    def _cancelled(self, msg: TaskCancelled, sender: str) -> None:
+        robot = self._index[sender]
+        task = self.tasks.pop(robot, None)
+        if task is None:
+            raise ValueError(f"{sender} cancelled task {msg.task}, but it has no task")
+        station, origin, lines = task
+        self.committed[station] -= 1
+        if msg.carrying:
+            self._carried[robot] = origin  # its cell is freed when the pod comes back
+        else:
+            self.pod_busy[msg.pod] = False
+        # Every line goes back to the station's waiting lines, on the best copy now.
+        waiting = self.pending[station]
+        for order, sku in lines:
+            waiting.setdefault(self._pod_for(sku, station), []).append((order, sku))
+        self._pending_lines += len(lines)
+        self.cancelled += 1
+        self.set(pending_lines=self._pending_lines, cancelled=self.cancelled)
+        self._dispatch()
+
     @handles(Unavailable)
     def _unavailable(self, msg: Unavailable, sender: str) -> None:
         robot = self._index[sender]

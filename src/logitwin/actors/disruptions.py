@@ -29,7 +29,8 @@ class Disruptions(Actor):
     Args:
         events: scheduled events, any order.
         robots: (robot id, MTBF s, MTTR s) of each robot that can fail (empty: none).
-        rng: this controller's random stream (needed when robots can fail).
+        rngs: each failing robot's own random stream (adding a robot changes no other
+            robot's failures).
     """
 
     kind = "disruptions"
@@ -40,17 +41,17 @@ class Disruptions(Actor):
         aid: str,
         events: Sequence[ScheduledEvent],
         robots: Sequence[tuple[str, float, float]] = (),
-        rng: np.random.Generator | None = None,
+        rngs: Sequence[np.random.Generator] = (),
     ) -> None:
         super().__init__(system, aid)
-        if robots and rng is None:
-            raise ValueError(f"{aid}: breakdowns need a random stream")
+        if len(rngs) != len(robots):
+            raise ValueError(f"{aid}: breakdowns need a random stream per robot")
         for rid, mtbf, mttr in robots:
             if not (mtbf > 0 and mttr > 0):
                 raise ValueError(f"{aid}: {rid} needs MTBF and MTTR > 0 s, got {mtbf}, {mttr}")
         self.events = sorted(events, key=lambda e: e[0])
         self.robots = list(robots)
-        self.rng = rng
+        self.rngs = list(rngs)
         self.count = 0
         self.breakdowns = 0
 
@@ -58,9 +59,8 @@ class Disruptions(Actor):
         self.set(fired=0, breakdowns=0)
         for k, (t, _, _, _) in enumerate(self.events):
             self.timer(max(0.0, t - self.now), DisruptionDue(k))
-        if self.rng is not None:
-            for i, (_, mtbf, _) in enumerate(self.robots):
-                self.timer(float(self.rng.exponential(mtbf)), RobotFails(i))
+        for i, (_, mtbf, _) in enumerate(self.robots):
+            self.timer(float(self.rngs[i].exponential(mtbf)), RobotFails(i))
 
     @handles(DisruptionDue)
     def _due(self, msg: DisruptionDue, sender: str) -> None:
@@ -71,12 +71,12 @@ class Disruptions(Actor):
 
     @handles(RobotFails)
     def _fails(self, msg: RobotFails, sender: str) -> None:
-        assert self.rng is not None
         robot, mtbf, mttr = self.robots[msg.robot]
-        repair = float(self.rng.exponential(mttr))
+        rng = self.rngs[msg.robot]
+        repair = float(rng.exponential(mttr))
         self.send(robot, Breakdown(repair))
         self.breakdowns += 1
         self.count += 1
         self.set(fired=self.count, breakdowns=self.breakdowns, last=f"{robot} broke down")
         # The next failure counts from the end of this repair (time running).
-        self.timer(repair + float(self.rng.exponential(mtbf)), RobotFails(msg.robot))
+        self.timer(repair + float(rng.exponential(mtbf)), RobotFails(msg.robot))

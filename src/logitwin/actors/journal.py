@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import sqlite3
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -32,10 +33,28 @@ import msgpack
 
 from logitwin.errors import JournalError
 
-__all__ = ["Journal", "JournalReader", "JournalRow", "JournalStatus", "read_status"]
+__all__ = [
+    "Journal",
+    "JournalInput",
+    "JournalReader",
+    "JournalRow",
+    "JournalStatus",
+    "read_status",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Input from outside the twin, as accepted (committed before inject returns).
+CREATE TABLE IF NOT EXISTS inputs (
+    id INTEGER PRIMARY KEY,
+    time REAL NOT NULL,          -- delivery time
+    priority INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    sender_seq INTEGER NOT NULL,
+    receiver TEXT NOT NULL,
+    type TEXT NOT NULL,
+    body BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
     time REAL NOT NULL,
@@ -69,6 +88,19 @@ class JournalRow:
     sender_seq: int | None
     priority: int | None
     body: Any
+
+
+@dataclass(frozen=True, slots=True)
+class JournalInput:
+    """One input from outside the twin: its delivery key, receiver, type and fields."""
+
+    time: float
+    priority: int
+    sender: str
+    sender_seq: int
+    receiver: str
+    type: str
+    body: list[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +163,13 @@ class Journal:
         if batch < 1 or not commit_s > 0:
             raise ValueError(f"batch must be >= 1 and commit_s > 0, got {batch}, {commit_s}")
         self.path = Path(path) if path is not None else None
+        # Outside input is journalled from other threads; every use of the connection
+        # holds the lock.
+        self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(":memory:" if path is None else str(path))
+            self._db = sqlite3.connect(
+                ":memory:" if path is None else str(path), check_same_thread=False
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open journal {path}: {exc}") from None
@@ -163,6 +200,7 @@ class Journal:
             raise JournalError(f"{path}: the run is complete; there is nothing to resume")
         j = cls.__new__(cls)
         j._open(path, batch, commit_s)
+        j._db.executescript(_SCHEMA)  # journals from before the inputs table get one
         with j._db:
             j._db.execute("DELETE FROM meta WHERE key = ?", (_FAILED,))
         j._existing = status.rows
@@ -175,8 +213,43 @@ class Journal:
 
     def set_meta(self, **values: str) -> None:
         """Store run metadata (resolved scenario, seed, version)."""
-        self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(values.items()))
-        self._db.commit()
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(values.items())
+            )
+            self._db.commit()
+
+    def input(
+        self,
+        time: float,
+        priority: int,
+        sender: str,
+        sender_seq: int,
+        receiver: str,
+        type_name: str,
+        fields: list[Any],
+    ) -> None:
+        """Record an accepted outside input and commit it at once (any thread)."""
+        body = msgpack.packb(fields, use_bin_type=True)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO inputs (time, priority, sender, sender_seq, receiver, type, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (time, priority, sender, sender_seq, receiver, type_name, body),
+            )
+            self._db.commit()
+
+    def inputs(self) -> list[JournalInput]:
+        """Every outside input accepted so far, in acceptance order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT time, priority, sender, sender_seq, receiver, type, body FROM inputs "
+                "ORDER BY id"
+            ).fetchall()
+        return [
+            JournalInput(t, prio, sender, seq, to, type_, msgpack.unpackb(body, raw=False))
+            for t, prio, sender, seq, to, type_, body in rows
+        ]
 
     def message(
         self,
@@ -210,10 +283,11 @@ class Journal:
 
     def _check(self, row: _Row) -> None:
         if not self._expected:
-            cur = self._db.execute(
-                "SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT 10000", (row[0],)
-            )
-            self._expected.extend(cur.fetchall())
+            with self._lock:
+                cur = self._db.execute(
+                    "SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT 10000", (row[0],)
+                )
+                self._expected.extend(cur.fetchall())
         stored = self._expected.popleft()
         if stored != row:
             raise JournalError(
@@ -234,12 +308,13 @@ class Journal:
 
     def flush(self) -> None:
         """Write buffered rows and commit."""
-        if self._rows:
-            self._db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._rows
-            )
-            self._rows.clear()
-        self._db.commit()
+        with self._lock:
+            if self._rows:
+                self._db.executemany(
+                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._rows
+                )
+                self._rows.clear()
+            self._db.commit()
         self._last_commit = time.monotonic()
 
     def mark_complete(self, reached_s: float) -> None:
@@ -264,12 +339,14 @@ class Journal:
 
     def meta(self) -> dict[str, str]:
         """Return the metadata stored with :meth:`set_meta`."""
-        return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        with self._lock:
+            return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
 
     def close(self) -> None:
         """Flush and close the database."""
         self.flush()
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
 
 def _show(row: _Row) -> str:

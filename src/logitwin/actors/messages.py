@@ -17,11 +17,15 @@ __all__ = [
     "Depart",
     "DisruptionDue",
     "DockDoor",
+    "Found",
     "Freeze",
     "Goto",
     "Join",
+    "Leave",
     "LinePicked",
     "Loaded",
+    "Lost",
+    "MovesDue",
     "NewOrder",
     "NextArrival",
     "OrderPicked",
@@ -40,6 +44,7 @@ __all__ = [
     "Staged",
     "StationState",
     "StoreAt",
+    "TaskCancelled",
     "TaskDone",
     "Tick",
     "TimerDone",
@@ -192,7 +197,12 @@ class Arrived(Message):
 
 @message
 class Tick(Message):
-    """Traffic controller's own timer: plan and execute one floor step."""
+    """Traffic controller's own timer: plan one floor step and release its moves."""
+
+
+@message
+class MovesDue(Message):
+    """Traffic controller's own timer: the driver has moves to report done now."""
 
 
 @message
@@ -305,6 +315,33 @@ class Freeze(Message):
 @message
 class Unavailable(Message):
     """Robot → allocator: broken; give me no task."""
+
+
+@message
+class TaskCancelled(Message):
+    """Robot → allocator: I broke down before presenting ``pod`` for ``task``; hand its
+    lines to another robot. ``carrying``: the pod is on me (it comes back to storage when
+    I am repaired), else it never left its cell."""
+
+    task: int
+    pod: int
+    carrying: bool
+
+
+@message
+class Lost(Message):
+    """Traffic → robot: your driver has not reported your move in time; you are offline
+    (out of service) until it does."""
+
+
+@message
+class Found(Message):
+    """Traffic → robot: your driver reported again; you are back in service."""
+
+
+@message
+class Leave(Message):
+    """Robot → station: I broke down; take me out of your queue (pass me over)."""
 
 
 @message

@@ -40,9 +40,9 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
-from logitwin.actors.codec import Message, decode, encode, encode_fields
+from logitwin.actors.codec import Message, decode, decode_fields, encode, encode_fields
 from logitwin.actors.journal import Journal
-from logitwin.actors.runtime import NORMAL, Actor, System, delivery
+from logitwin.actors.runtime import NORMAL, Actor, Core, System, delivery, keyed_rng
 from logitwin.errors import LogitwinError
 
 __all__ = ["HostEngine", "Placement", "RaySystem", "connect_ray"]
@@ -103,7 +103,7 @@ class _Probe:
     lookahead = 0.0
 
 
-class HostEngine:
+class HostEngine(Core):
     """The runtime of one host: its entities, their mailboxes and a heap of due messages.
 
     It implements the :class:`~logitwin.actors.runtime.System` interface for its entities;
@@ -112,30 +112,22 @@ class HostEngine:
     """
 
     def __init__(self, host: str, placement: Placement, lookahead: float) -> None:
+        super().__init__(lookahead)
         self.host = host
         self.placement = placement
-        self._lookahead = lookahead
         self._now = 0.0
-        self._actors: dict[str, Actor] = {}
-        self._seq: dict[str, int] = {}
-        self._heap: list[tuple[float, int, str, int, str, Message]] = []
         self._out: list[Wire] = []
         self._spawns: list[SpawnRec] = []
         self._rows: list[Row] = []
         self._replay_from: float | None = None  # set while rebuilding from the journal
         self._started: list[str] = []  # ids started since the last step returned
-        self.delivered = 0
 
     # --- System interface ----------------------------------------------------------------
     @property
     def now(self) -> float:
         return self._now
 
-    @property
-    def lookahead(self) -> float:
-        return self._lookahead
-
-    def rng(self) -> np.random.Generator:
+    def rng(self, key: str) -> np.random.Generator:
         raise LogitwinError("random streams are handed out when the twin is built, not by a host")
 
     def send(
@@ -168,15 +160,18 @@ class HostEngine:
         if self._replay_from is None:
             self._rows.append(("s", self._now, entity, kind, fields))
 
-    # --- driven by the host actor --------------------------------------------------------
-    def _start(self, cls: type[A], aid: str, args: tuple[Any, ...], kw: dict[str, Any]) -> A:
-        if aid in self._actors:
-            raise LogitwinError(f"actor id {aid!r} is already taken")
-        actor = cls(self, aid, *args, **kw)
-        self._actors[aid] = actor
+    # --- Core hooks ------------------------------------------------------------------------
+    def _on_spawned(self, aid: str) -> None:
         self._started.append(aid)
-        actor.on_start()
-        return actor
+
+    def _at(self, t: float) -> None:
+        self._now = t
+
+    def message(
+        self, t: float, prio: int, sender: str, seq: int, to: str, type_: str, fields: Any
+    ) -> None:
+        """Where :meth:`Core._deliver` journals a delivery: a row for the driver."""
+        self._rows.append(("m", t, prio, sender, seq, to, type_, fields))
 
     def rebuild(
         self, spawns: list[SpawnRec], messages: list[tuple[float, str, str, str, Any]], t0: float
@@ -217,22 +212,14 @@ class HostEngine:
             if to not in self._actors:
                 raise LogitwinError(f"{sender} sent a message to unknown actor {to!r}")
             heapq.heappush(self._heap, (t, prio, sender, seq, to, decode(data)))
-        heap = self._heap
-        actors = self._actors
-        rows = self._rows
-        n = 0
-        while heap and heap[0][0] < until:
-            t, prio, sender, seq, to, msg = heapq.heappop(heap)
-            self._now = t
-            rows.append(("m", t, prio, sender, seq, to, type(msg).__name__, encode_fields(msg)))
-            n += 1
-            actors[to].receive(msg, sender)
-        self.delivered += n
+        before = self.delivered
+        self._deliver(until, False, self)
         out, self._out = self._out, []
         sp, self._spawns = self._spawns, []
-        rows_out, self._rows = rows, []
+        rows_out, self._rows = self._rows, []
         started, self._started = self._started, []
-        return out, sp, rows_out, (heap[0][0] if heap else math.inf), n, started
+        n = self.delivered - before
+        return out, sp, rows_out, (self._heap[0][0] if self._heap else math.inf), n, started
 
 
 def connect_ray(address: str | None, num_cpus: int | None = None) -> bool:
@@ -450,7 +437,7 @@ class RaySystem:
         )
         self._lookahead = float(lookahead)
         self.journal = journal
-        self._seeds = np.random.SeedSequence(seed)
+        self._seed = seed
         self._now = 0.0
         self._started_ray = connect_ray(address)
         self._Host = _host_class()
@@ -466,9 +453,17 @@ class RaySystem:
         self._ext_seq: dict[str, int] = {}
         self._frontier = 0.0  # end of the window in progress (or the clock)
         self._spawn_log: dict[str, list[tuple[int, SpawnRec]]] = {}
+        self._closed = False
         self.delivered = 0
         self.windows = 0
         self.recoveries = 0
+        if journal is not None:  # resuming: the inputs the interrupted run accepted
+            for inp in journal.inputs():
+                data = encode(decode_fields(inp.type, inp.body))
+                seq = max(self._ext_seq.get(inp.sender, 0), inp.sender_seq)
+                self._ext_seq[inp.sender] = seq
+                wire = (inp.time, inp.priority, inp.sender, inp.sender_seq, inp.receiver, data)
+                self._external.append(("msg", wire))
 
     # --- System interface (used while building) ------------------------------------------
     @property
@@ -480,9 +475,9 @@ class RaySystem:
     def lookahead(self) -> float:
         return self._lookahead
 
-    def rng(self) -> np.random.Generator:
-        """A fresh independent random stream, from ``SeedSequence.spawn`` of the seed."""
-        return np.random.default_rng(self._seeds.spawn(1)[0])
+    def rng(self, key: str) -> np.random.Generator:
+        """The run's random stream for ``key``, as :class:`LocalSystem` gives it."""
+        return keyed_rng(self._seed, key)
 
     def spawn(self, cls: type[A], aid: str, *args: Any, **kwargs: Any) -> None:
         """Queue entity ``cls(host system, aid, *args, **kwargs)`` for its host.
@@ -509,24 +504,44 @@ class RaySystem:
     def send(
         self, sender: str, to: str, msg: Message, delay: float = 0.0, priority: int = NORMAL
     ) -> None:
-        """Send ``msg`` into the twin from outside it (an operator, a bridge, an API).
+        """Entities send on their hosts; the driver is not an entity (use :meth:`inject`)."""
+        raise LogitwinError(f"{sender} cannot send through the driver; inject outside input")
 
-        Thread-safe. It is delivered at the current time plus ``delay`` (at least the
-        lookahead), in the wall clock's time during a live run. An unknown receiver or a
-        malformed message is a :class:`LogitwinError` to the caller; an accepted message
-        is journalled when delivered and survives a host's death.
+    def inject(
+        self,
+        to: str,
+        msg: Message,
+        sender: str = "outside",
+        delay: float = 0.0,
+        priority: int = NORMAL,
+    ) -> float:
+        """Input from outside the twin (an operator, a bridge, an API), from any thread.
+
+        It is delivered at the current time plus ``delay`` (at least the lookahead), in
+        the wall clock's time during a live run. An unknown receiver or a malformed
+        message is a :class:`LogitwinError` to the caller; an accepted message is
+        journalled at once, so it survives a host's death and a crash of the whole twin
+        (see :meth:`Runtime.inject`). Returns its delivery time (s).
         """
         if delay < 0:
             raise LogitwinError(f"negative delay {delay}; a message cannot arrive in the past")
         data = encode(msg)
         decode(data)  # the receiving host will decode it: fail here, not there
         with self._lock:
+            if self._closed:
+                raise LogitwinError("the twin is closed; it takes no more input")
             if to not in self._ids:
                 raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
+            if sender in self._ids:
+                raise LogitwinError(f"sender {sender!r} is an actor of the twin, not outside it")
             delay, seq = delivery(self._ext_seq, sender, to, delay, self._lookahead)
             t = self._stamp() + max(delay, self._lookahead)  # from outside: never a timer
+            if self.journal is not None:
+                self.journal.input(t, priority, sender, seq, to, type(msg).__name__,
+                                   encode_fields(msg))  # fmt: skip
             self._external.append(("msg", (t, priority, sender, seq, to, data)))
         self._wake.set()
+        return t
 
     def _stamp(self) -> float:
         """The time of something arriving from outside now (call with the lock held)."""
@@ -708,10 +723,15 @@ class RaySystem:
             else:
                 j.state(r[1], r[2], r[3], r[4])
 
-    def shutdown(self) -> None:
-        """Stop the hosts (and the Ray instance if this system started it)."""
+    def close(self) -> None:
+        """Refuse further input; stop the hosts (and the Ray instance if this system
+        started it)."""
         import ray
 
+        with self._lock:
+            self._closed = True
+        if self.journal is not None:
+            self.journal.flush()
         for h in self._hosts.values():
             ray.kill(h)
         self._hosts.clear()

@@ -12,15 +12,19 @@ from logitwin.actors.messages import (
     Breakdown,
     ChargeAt,
     Charged,
+    Found,
     Freeze,
     Goto,
     Join,
+    Leave,
+    Lost,
     PickDone,
     PodTask,
     Repaired,
     ReturnPod,
     Slot,
     StoreAt,
+    TaskCancelled,
     TaskDone,
     TimerDone,
     Unavailable,
@@ -28,6 +32,11 @@ from logitwin.actors.messages import (
 from logitwin.actors.runtime import Actor, System, handles
 
 __all__ = ["ROBOT_STATUSES", "BatteryModel", "Robot"]
+
+# A breakdown in these statuses hands the task back: its pod has not been presented.
+_CANCELLED_BY_BREAKDOWN = ("to_pod", "lifting", "queued", "to_station")
+# Messages a robot out of service still acts on.
+_SERVICE = (Breakdown, Repaired, Lost, Found)
 
 ROBOT_STATUSES = (
     "idle",
@@ -42,6 +51,7 @@ ROBOT_STATUSES = (
     "to_charger",
     "charging",
     "broken",
+    "offline",
 )
 
 
@@ -108,43 +118,99 @@ class Robot(Actor):
         self._skus: tuple[int, ...] = ()
         self._pick = False
         self._cell = -1
-        self.broken = False
+        self._down = ""  # out of service: "broken", "offline" (lost by its driver) or ""
         self.breakdowns = 0
         self._before = "idle"
         self._stash: list[tuple[Message, str]] = []
+        self._gen = 0  # task generation: a cancelled task's timers and slots are stale
+        self.cancelled = 0
+        self.stale = 0
 
     def on_start(self) -> None:
         self.set(status="idle", soc=self.soc, travel=0, waited=0, task=None, model=self.model)
 
     def receive(self, msg: Message, sender: str) -> None:
-        """A broken robot does nothing: what it is told (or its timers) waits for repair."""
-        if self.broken and not isinstance(msg, (Repaired, Breakdown)):
+        """A robot out of service (broken, or offline: its driver stopped reporting) does
+        nothing: what it is told (or its timers) waits until it is back."""
+        if self._down and not isinstance(msg, _SERVICE):
             self._stash.append((msg, sender))
             return
         super().receive(msg, sender)
 
     @handles(Breakdown)
     def _breakdown(self, msg: Breakdown, sender: str) -> None:
-        if self.broken:
+        if self._down == "offline":  # it broke while out of touch: deal with it when found
+            self._stash.append((msg, sender))
+            return
+        if self._down:
             return  # already down
-        self.broken = True
-        self._before = self.status
-        self.set(status="broken", breakdowns=self.breakdowns + 1)
+        self._go_down("broken")
         self.send(self._traffic, Freeze(True))
-        if self._before == "idle":
-            self.send(self._allocator, Unavailable())
         self.timer(msg.repair_s, Repaired())
 
     @handles(Repaired)
     def _repaired(self, msg: Repaired, sender: str) -> None:
-        self.broken = False
-        self.set(status=self._before)
         self.send(self._traffic, Freeze(False))
+        self._come_up()
+
+    @handles(Lost)
+    def _lost(self, msg: Lost, sender: str) -> None:
+        if self._down == "broken":
+            self._stash.append((msg, sender))  # still lost once repaired, unless found
+        elif not self._down:
+            self._go_down("offline")
+
+    @handles(Found)
+    def _found(self, msg: Found, sender: str) -> None:
+        if self._down == "broken":
+            self._stash.append((msg, sender))
+        elif self._down == "offline":
+            self._come_up()
+
+    def _go_down(self, why: str) -> None:
+        self._down = why
+        self._before = self.status
+        changes: dict[str, object] = {"status": why}
+        if why == "broken":
+            self.breakdowns += 1
+            changes["breakdowns"] = self.breakdowns
+        self.set(**changes)
+        if self._before == "idle":
+            self.send(self._allocator, Unavailable())
+        elif self._before in _CANCELLED_BY_BREAKDOWN:
+            self._cancel()
+
+    def _come_up(self) -> None:
+        self._down = ""
+        self.set(status=self._before)
         stash, self._stash = self._stash, []
         for m, s in stash:
             self.receive(m, s)
+        if self._down:
+            return  # a breakdown or a loss noted while it was down
         if self.status == "idle" and self._before == "idle":
             self.send(self._allocator, Available(self._cell))
+        elif self.status == "to_storage" and self.task is None and self.target is None:
+            # The pod of the task cancelled when it went down goes back to storage.
+            self.send(self._allocator, ReturnPod(self._pod, self._cell))
+
+    def _cancel(self) -> None:
+        """Hand the task back: its pod has not been presented, so another robot can
+        serve its lines. A pod already lifted stays on this robot until it is repaired
+        and brings it back to storage; nothing it carried is lost."""
+        carrying = self._before != "to_pod"
+        if self._before in ("queued", "to_station"):
+            self.send(self._station, Leave())
+        self._station = ""
+        task = self.task if self.task is not None else -1
+        self.send(self._allocator, TaskCancelled(task, self._pod, carrying))
+        self.send(self._traffic, Goto(-1, False))
+        # What was sent for the task (a lift timer, a queue slot, an arrival) is stale.
+        self._gen += 1
+        self.target = None
+        self.task = None
+        self._before = "to_storage" if carrying else "idle"
+        self.set(task=None, cancelled=self.cancelled + 1)
 
     def _goto(self, cell: int, status: str, hold: bool) -> None:
         self.target = cell
@@ -171,7 +237,7 @@ class Robot(Actor):
         self.target = None
         if self.status == "to_pod":
             self.set(status="lifting")
-            self.timer(self.lift_s, TimerDone("lift"))
+            self.timer(self.lift_s, TimerDone(f"lift#{self._gen}"))
         elif self.status == "to_station":
             if self._pick:
                 self.set(status="picking")
@@ -188,7 +254,10 @@ class Robot(Actor):
 
     @handles(TimerDone)
     def _timer(self, msg: TimerDone, sender: str) -> None:
-        if msg.what == "lift":
+        if msg.what.startswith("lift#"):
+            if msg.what != f"lift#{self._gen}" or self.status != "lifting":
+                self._stale()  # the lift of a task cancelled meanwhile
+                return
             # Wait for a station place unpinned: a robot parked for minutes must not
             # block the aisle (PIBT's distances do not see pinned robots).
             self.set(status="queued")
@@ -208,13 +277,22 @@ class Robot(Actor):
         else:
             raise ValueError(f"{self.id}: unknown timer {msg.what!r}")
 
+    def _stale(self) -> None:
+        """A message about a task cancelled meanwhile: counted, not acted on."""
+        self.stale += 1
+        self.set(stale=self.stale)
+
     @handles(Slot)
     def _slot(self, msg: Slot, sender: str) -> None:
+        if sender != self._station or self.status not in ("queued", "to_station"):
+            self._stale()  # sent before the station took our Leave
+            return
         self._pick = msg.pick
         self._goto(msg.cell, "to_station", hold=msg.pick)
 
     @handles(PickDone)
     def _pick_done(self, msg: PickDone, sender: str) -> None:
+        self._station = ""
         self.set(status="to_storage")
         self.send(self._allocator, ReturnPod(self._pod, self._cell))
 

@@ -9,16 +9,21 @@ sees the same messages in the same order as :class:`LocalSystem`.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
+from time import monotonic
 from typing import Any, ClassVar, Protocol, TypeVar
 
+import msgpack
 import numpy as np
 import simpy
+import simpy.rt
 
-from logitwin.actors.codec import Message, encode_fields
-from logitwin.actors.journal import Journal
-from logitwin.errors import LogitwinError, ProtocolError
+from logitwin.actors.codec import Message, decode_fields, encode_fields
+from logitwin.actors.journal import Journal, JournalInput
+from logitwin.errors import ActorError, LogitwinError, ProtocolError
 
 __all__ = [
     "NORMAL",
@@ -29,6 +34,8 @@ __all__ = [
     "System",
     "delivery",
     "handles",
+    "keyed_rng",
+    "stable_hash",
 ]
 
 URGENT = 0
@@ -61,6 +68,23 @@ def delivery(
     return (lookahead if to != sender and delay < lookahead else delay), seq
 
 
+def stable_hash(key: str) -> int:
+    """A 64-bit hash of ``key`` that is the same in every process and Python version
+    (``hash()`` of a string is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+
+
+def keyed_rng(seed: int, key: str) -> np.random.Generator:
+    """The random stream for purpose ``key`` (an entity id, ``"layout"``, ...) of a run.
+
+    Streams are keyed, not handed out in call order, so adding an entity, a policy or a
+    disruption changes no other stream.
+    """
+    if not key:
+        raise ValueError("a random stream needs a key naming what it is for")
+    return np.random.default_rng(np.random.SeedSequence([seed, stable_hash(key)]))
+
+
 class System(Protocol):
     """What an actor sees of its runtime; every runtime implements it."""
 
@@ -88,18 +112,44 @@ class System(Protocol):
         """Journal a state change."""
         ...
 
-    def rng(self) -> np.random.Generator:
-        """A fresh independent random stream (spawned from the run's seed)."""
+    def rng(self, key: str) -> np.random.Generator:
+        """The run's random stream for ``key`` (see :func:`keyed_rng`)."""
         ...
 
 
 class Runtime(System, Protocol):
-    """What a scenario runner drives: a :class:`System` with a clock to advance."""
+    """What a scenario runner, a bridge or an API drives: a :class:`System` with a clock
+    to advance, a door for input from outside the twin, and an end."""
 
     delivered: int
 
     def run(self, until: float | None = None) -> None:
         """Advance the clock to ``until`` (s), delivering every message due before it."""
+        ...
+
+    def inject(
+        self,
+        to: str,
+        msg: Message,
+        sender: str = "outside",
+        delay: float = 0.0,
+        priority: int = NORMAL,
+    ) -> float:
+        """Input from outside the twin (a WMS, telemetry, an operator), from any thread.
+
+        ``sender`` names the source and must not be an actor's id. The message is
+        checked (receiver, fields) and journalled before this returns, so an accepted
+        input survives a crash; it is delivered at the current time plus at least the
+        lookahead. Returns its delivery time (s).
+
+        Raises:
+            LogitwinError: unknown receiver or sender, malformed message, negative delay,
+                or a closed runtime.
+        """
+        ...
+
+    def close(self) -> None:
+        """Stop: commit the journal, refuse further input, release processes."""
         ...
 
 
@@ -172,58 +222,30 @@ class Actor:
         self.system.record(self.id, self.kind, fields)
 
 
-class LocalSystem:
-    """All actors in one process on a SimPy environment.
+# A queued message: the delivery key, the receiver and the message.
+Entry = tuple[float, int, str, int, str, Message]
 
-    Args:
-        seed: root seed; :meth:`rng` spawns independent streams from it in call order.
-        lookahead: minimum latency L (s) of messages between entities.
-        journal: where delivered messages and state changes go (``None``: not journalled).
-        env: a ``simpy.Environment`` (as fast as possible, the default) or a
-            ``simpy.rt.RealtimeEnvironment`` (live).
+
+class Core:
+    """What every runtime shares: its actors, each sender's sequence numbers, a heap of
+    queued messages in delivery-key order, and the loop that delivers them.
+
+    Subclasses provide the clock (``now``) and where journal rows go.
     """
 
-    def __init__(
-        self,
-        seed: int,
-        lookahead: float = 0.25,
-        journal: Journal | None = None,
-        env: simpy.Environment | None = None,
-    ) -> None:
+    def __init__(self, lookahead: float) -> None:
         if lookahead <= 0:
             raise ValueError(f"lookahead must be > 0 s, got {lookahead}")
-        self.env = env if env is not None else simpy.Environment()
         self._lookahead = float(lookahead)
-        self.journal = journal
-        self._seeds = np.random.SeedSequence(seed)
         self._actors: dict[str, Actor] = {}
         self._seq: dict[str, int] = {}
-        self._heap: list[tuple[float, int, str, int, str, Message]] = []
-        self._scheduled: set[float] = set()
+        self._heap: list[Entry] = []
         self.delivered = 0
-
-    @property
-    def now(self) -> float:
-        """Current simulated (or real) time (s)."""
-        return float(self.env.now)
 
     @property
     def lookahead(self) -> float:
         """Minimum latency (s) of a message between two entities."""
         return self._lookahead
-
-    def rng(self) -> np.random.Generator:
-        """A fresh independent random stream, from ``SeedSequence.spawn`` of the seed."""
-        return np.random.default_rng(self._seeds.spawn(1)[0])
-
-    def spawn(self, cls: type[A], aid: str, *args: Any, **kwargs: Any) -> A:
-        """Create actor ``cls(self, aid, *args, **kwargs)`` and call its ``on_start``."""
-        if aid in self._actors:
-            raise LogitwinError(f"actor id {aid!r} is already taken")
-        actor = cls(self, aid, *args, **kwargs)
-        self._actors[aid] = actor
-        actor.on_start()
-        return actor
 
     def actor(self, aid: str) -> Actor:
         """The actor with id ``aid`` (for inspection and tests)."""
@@ -233,6 +255,98 @@ class LocalSystem:
         """All actors in spawn order."""
         return list(self._actors.values())
 
+    def _start(self, cls: type[A], aid: str, args: Iterable[Any], kw: dict[str, Any]) -> A:
+        if aid in self._actors:
+            raise LogitwinError(f"actor id {aid!r} is already taken")
+        actor = cls(self, aid, *args, **kw)  # type: ignore[arg-type]
+        self._actors[aid] = actor
+        self._on_spawned(aid)
+        actor.on_start()
+        return actor
+
+    def _on_spawned(self, aid: str) -> None:
+        """Hook: an actor was created here."""
+
+    def _at(self, t: float) -> None:
+        """Hook: the clock reads ``t`` while a message due then is delivered."""
+
+    def _deliver(self, until: float, inclusive: bool, journal: Any) -> None:
+        """Deliver queued messages due before ``until`` (at it too if ``inclusive``) in key
+        order, journalling each (``journal.message``) before its handler runs. A handler
+        that fails is an :class:`ActorError` naming the entity and the message."""
+        heap = self._heap
+        actors = self._actors
+        n = 0
+        try:
+            while heap and (heap[0][0] <= until if inclusive else heap[0][0] < until):
+                t, prio, sender, seq, to, msg = heapq.heappop(heap)
+                self._at(t)
+                if journal is not None:
+                    journal.message(
+                        t, prio, sender, seq, to, type(msg).__name__, encode_fields(msg)
+                    )
+                n += 1
+                try:
+                    actors[to].receive(msg, sender)
+                except ActorError:
+                    raise
+                except Exception as exc:
+                    raise ActorError(to, type(msg).__name__, sender, t, exc) from exc
+        finally:
+            self.delivered += n
+
+
+class LocalSystem(Core):
+    """All actors in one process on a SimPy environment.
+
+    Args:
+        seed: root seed; :meth:`rng` gives each purpose its own stream from it.
+        lookahead: minimum latency L (s) of messages between entities.
+        journal: where delivered messages and state changes go (``None``: not journalled).
+            A journal being resumed (:meth:`Journal.resume`) brings back its outside
+            inputs, so they are delivered again as in the run that wrote it.
+        env: a ``simpy.Environment`` (as fast as possible, the default) or a
+            ``simpy.rt.RealtimeEnvironment`` (live; outside input is then taken every
+            ``poll_s`` seconds of wall time).
+        poll_s: live only: wall time (s) between looks for outside input.
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        lookahead: float = 0.25,
+        journal: Journal | None = None,
+        env: simpy.Environment | None = None,
+        poll_s: float = 0.05,
+    ) -> None:
+        super().__init__(lookahead)
+        self.env = env if env is not None else simpy.Environment()
+        self.journal = journal
+        self._seed = seed
+        self._scheduled: set[float] = set()
+        self._lock = threading.Lock()
+        self._inbox: list[Entry] = []
+        self._ext_seq: dict[str, int] = {}
+        self._closed = False
+        if journal is not None:
+            for inp in journal.inputs():
+                self._restore(inp)
+        if isinstance(self.env, simpy.rt.RealtimeEnvironment):
+            self.env.process(self._poll(poll_s / self.env.factor))
+
+    @property
+    def now(self) -> float:
+        """Current simulated (or real) time (s)."""
+        return float(self.env.now)
+
+    def rng(self, key: str) -> np.random.Generator:
+        """The run's random stream for ``key`` (see :func:`keyed_rng`)."""
+        return keyed_rng(self._seed, key)
+
+    def spawn(self, cls: type[A], aid: str, *args: Any, **kwargs: Any) -> A:
+        """Create actor ``cls(self, aid, *args, **kwargs)`` and call its ``on_start``."""
+        return self._start(cls, aid, args, kwargs)
+
     def send(
         self, sender: str, to: str, msg: Message, delay: float = 0.0, priority: int = NORMAL
     ) -> None:
@@ -240,24 +354,75 @@ class LocalSystem:
         if to not in self._actors:
             raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
         delay, seq = delivery(self._seq, sender, to, delay, self._lookahead)
-        t = self.env.now + delay
-        heapq.heappush(self._heap, (t, priority, sender, seq, to, msg))
+        self._queue((self.env.now + delay, priority, sender, seq, to, msg))
+
+    def _queue(self, entry: Entry) -> None:
+        t = entry[0]
+        heapq.heappush(self._heap, entry)
         if t not in self._scheduled:
             self._scheduled.add(t)
-            self.env.timeout(delay).callbacks.append(self._drain)
+            self.env.timeout(t - self.env.now).callbacks.append(self._drain)
 
     def _drain(self, event: simpy.Event) -> None:
         now = self.env.now
         self._scheduled.discard(now)
-        heap = self._heap
-        journal = self.journal
-        actors = self._actors
-        while heap and heap[0][0] <= now:
-            t, prio, sender, seq, to, msg = heapq.heappop(heap)
-            if journal is not None:
-                journal.message(t, prio, sender, seq, to, type(msg).__name__, encode_fields(msg))
-            self.delivered += 1
-            actors[to].receive(msg, sender)
+        if self._inbox:
+            self._take()
+        self._deliver(now, True, self.journal)
+
+    # --- input from outside ----------------------------------------------------------------
+    def inject(
+        self,
+        to: str,
+        msg: Message,
+        sender: str = "outside",
+        delay: float = 0.0,
+        priority: int = NORMAL,
+    ) -> float:
+        """Input from outside the twin, from any thread; see :meth:`Runtime.inject`."""
+        fields = _checked(msg)
+        with self._lock:
+            if self._closed:
+                raise LogitwinError("the twin is closed; it takes no more input")
+            if to not in self._actors:
+                raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
+            if sender in self._actors:
+                raise LogitwinError(f"sender {sender!r} is an actor of the twin, not outside it")
+            delay, seq = delivery(self._ext_seq, sender, to, delay, self._lookahead)
+            t = self._wall_now() + max(delay, self._lookahead)
+            if self.journal is not None:
+                self.journal.input(t, priority, sender, seq, to, type(msg).__name__, fields)
+            self._inbox.append((t, priority, sender, seq, to, msg))
+        return t
+
+    def _wall_now(self) -> float:
+        """Simulated time now, as another thread sees it (live: from the wall clock)."""
+        env = self.env
+        if isinstance(env, simpy.rt.RealtimeEnvironment):
+            return max(float(env.now), env.env_start + (monotonic() - env.real_start) / env.factor)
+        return float(env.now)
+
+    def _take(self) -> None:
+        with self._lock:
+            items, self._inbox = self._inbox, []
+        now = self.env.now
+        for t, *rest in items:
+            # A twin lagging more than the lookahead behind the wall clock delivers late
+            # input at once rather than in its past.
+            self._queue((max(t, now), *rest))  # type: ignore[arg-type]
+
+    def _restore(self, inp: JournalInput) -> None:
+        msg = decode_fields(inp.type, inp.body)
+        self._ext_seq[inp.sender] = max(self._ext_seq.get(inp.sender, 0), inp.sender_seq)
+        self._inbox.append((inp.time, inp.priority, inp.sender, inp.sender_seq, inp.receiver, msg))
+
+    def _poll(self, every: float) -> Any:
+        while True:
+            yield self.env.timeout(every)
+            if self._inbox:
+                self._take()
+            if self.journal is not None:
+                self.journal.tick()
 
     def record(self, entity: str, kind: str, fields: dict[str, Any]) -> None:
         """Journal a state change of ``entity`` at the current time."""
@@ -265,9 +430,25 @@ class LocalSystem:
             self.journal.state(self.env.now, entity, kind, fields)
 
     def run(self, until: float | None = None) -> None:
-        """Advance the clock to ``until`` (s), delivering every message due by then."""
+        """Advance the clock to ``until`` (s), delivering every message due before it."""
         if until is not None and until < self.env.now:
             raise ValueError(f"until={until} is before now={self.env.now}")
+        if self._inbox:
+            self._take()
         self.env.run(until=until)
         if self.journal is not None:
             self.journal.flush()
+
+    def close(self) -> None:
+        """Refuse further input and commit the journal (the runner closes it)."""
+        with self._lock:
+            self._closed = True
+        if self.journal is not None:
+            self.journal.flush()
+
+
+def _checked(msg: Message) -> list[Any]:
+    """The wire fields of an outside message, validated as a bridge would decode them."""
+    fields = encode_fields(msg)
+    decode_fields(type(msg).__name__, msgpack.unpackb(msgpack.packb(fields), raw=False))
+    return fields

@@ -5,6 +5,7 @@ from __future__ import annotations
 from logitwin.actors.messages import (
     AtPick,
     Join,
+    Leave,
     LinePicked,
     PickDone,
     Slot,
@@ -56,7 +57,8 @@ class Station(Actor):
         self._held: tuple[AtPick, str] | None = None  # presented while closed
 
     def on_start(self) -> None:
-        self.set(busy=False, queue=0, waiting=0, lines=0, pods=0)
+        self.passed = 0
+        self.set(busy=False, queue=0, waiting=0, lines=0, pods=0, passed=0)
         self.lines = 0
         self.pods = 0
 
@@ -72,6 +74,27 @@ class Station(Actor):
         k = len(self.robots) - 1
         self.set(queue=len(self.robots))
         self.send(sender, Slot(self.cells[k], k == 0))
+
+    @handles(Leave)
+    def _leave(self, msg: Leave, sender: str) -> None:
+        """A robot broke down before presenting its pod: pass it over. The robots behind
+        it move up (a robot stopped in the lane still blocks its cell until repaired)."""
+        self.passed += 1
+        if sender in self._waiting:
+            self._waiting.remove(sender)
+            self.set(waiting=len(self._waiting), passed=self.passed)
+            return
+        if sender not in self.robots:
+            raise ValueError(f"{self.id}: {sender} left but is not in the queue")
+        k = self.robots.index(sender)
+        if k == 0 and (self._job is not None or self._held is not None):
+            raise ValueError(f"{self.id}: {sender} left while its pod is being picked")
+        self.robots.pop(k)
+        if self._waiting:
+            self.robots.append(self._waiting.pop(0))
+        self.set(queue=len(self.robots), waiting=len(self._waiting), passed=self.passed)
+        for j in range(k, len(self.robots)):
+            self.send(self.robots[j], Slot(self.cells[j], j == 0))
 
     @handles(AtPick)
     def _at_pick(self, msg: AtPick, sender: str) -> None:

@@ -158,6 +158,11 @@ class PIBT:
         move_cost: cost of leaving each cell in each direction, shape ``(size, 4)``
             (traffic rules, :func:`logitwin.site.guidance.lane_costs`); the distance
             tables must then be the matching weighted ones.
+        cycles: robots may follow each other round a cycle in one step, each entering
+            the cell the next leaves. Robots on a synchronous clock can; robots that are
+            late at random cannot (the cycle waits on itself under a plan-order
+            executor), so a twin with an executor plans without: a pushed robot never
+            takes the cell of a robot up its own push chain.
     """
 
     def __init__(
@@ -168,6 +173,7 @@ class PIBT:
         rotation: bool = True,
         state_tables: bool = False,
         move_cost: np.ndarray | None = None,
+        cycles: bool = True,
     ) -> None:
         if n_agents < 0:
             raise ValueError(f"n_agents must be >= 0, got {n_agents}")
@@ -177,6 +183,7 @@ class PIBT:
         self.n_agents = n_agents
         self.rotation = rotation
         self.state_tables = state_tables
+        self.cycles = cycles
         self._stay = _STAY_COST if rotation else _STAY_COST_NO_TURNS
         # Per cell: (neighbour, direction) pairs in E, S, W, N order.
         self._nbd: list[list[tuple[int, int]]] = [
@@ -324,6 +331,7 @@ class PIBT:
             (root, pos[root], self._candidates(root))
         ]
         tried = [0]  # per frame: candidates tried so far
+        chain = None if self.cycles else {root}  # robots on the stack
         while True:
             i, cur, cands = stack[-1]
             q = tried[-1]
@@ -336,6 +344,8 @@ class PIBT:
                 k = occ_now.get(c)
                 if k is not None and nxt[k] == cur:
                     continue  # would swap with k
+                if chain is not None and k is not None and k != i and k in chain:
+                    continue  # would close a cycle up the push chain
                 occ_next[c] = i
                 nxt[i] = c
                 if k is None or k == i or nxt[k] >= 0:
@@ -343,6 +353,8 @@ class PIBT:
                 tried[-1] = q
                 stack.append((k, pos[k], self._candidates(k)))
                 tried.append(0)
+                if chain is not None:
+                    chain.add(k)
                 pushed = True
                 break
             if pushed:
@@ -352,6 +364,8 @@ class PIBT:
             nxt[i] = cur
             stack.pop()
             tried.pop()
+            if chain is not None:
+                chain.discard(i)
             if not stack:
                 return False
 

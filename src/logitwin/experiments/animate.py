@@ -108,10 +108,10 @@ def frames(
             if row.type == "traffic":
                 if "positions" in body:
                     pos = list(body["positions"])
-                if "moves" in body:
-                    mv = body["moves"]
-                    for k in range(0, len(mv), 2):
-                        pos[mv[k]] = mv[k + 1]
+                if "done" in body:
+                    done = body["done"]
+                    for k in range(0, len(done), 3):
+                        pos[done[k]] = done[k + 1]
             elif row.type == "robot" and "status" in body:
                 status[int(row.entity.split(":")[1])] = body["status"]
             elif row.type == "release" and "backlog" in body:

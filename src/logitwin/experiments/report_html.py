@@ -142,8 +142,8 @@ def _robot_states(arms: list[Arm]) -> str:
 
 
 def floor_occupancy(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """Robot-steps per cell over a run (from its journal) and the floor's free mask, both
-    (height, width); ``None`` when the run has no journal."""
+    """Robot-seconds per cell over a run (from its journal's executed moves) and the
+    floor's free mask, both (height, width); ``None`` when the run has no journal."""
     from logitwin.actors.journal import JournalReader
     from logitwin.scenarios.build import build_site
     from logitwin.scenarios.kpis import project
@@ -158,8 +158,14 @@ def floor_occupancy(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
         scenario = parse_scenario(json.loads(meta["scenario"]), str(journal))
     grid = build_site(scenario).grid
     counts = np.zeros(grid.size)
-    if proj.paths is not None and proj.paths.size:
-        np.add.at(counts, proj.paths[1:].ravel(), 1.0)
+    horizon = float(meta["horizon_s"])
+    here = list(proj.starts)
+    since = [0.0] * len(here)
+    for m in proj.moves or []:  # in journal order: by end time
+        counts[here[m.robot]] += m.end - since[m.robot]
+        here[m.robot], since[m.robot] = m.cell, m.end
+    for r, c in enumerate(here):
+        counts[c] += max(0.0, horizon - since[r])
     free = np.zeros(grid.size, dtype=bool)
     free[grid.free_cells] = True
     return counts.reshape(grid.height, grid.width), free.reshape(grid.height, grid.width)
@@ -198,9 +204,9 @@ def _heatmaps(arms: list[Arm]) -> str:
         ax.axis("off")
     if im is not None:
         fig.colorbar(
-            im, ax=list(axes[: len(maps)]), shrink=0.8, label="robot-steps per cell (sqrt scale)"
+            im, ax=list(axes[: len(maps)]), shrink=0.8, label="robot-seconds per cell (sqrt scale)"
         )
-    fig.suptitle("floor congestion: where robots spend their steps (first run; grey: walls)")
+    fig.suptitle("floor congestion: where robots spend their time (first run; grey: walls)")
     return _svg(fig)
 
 

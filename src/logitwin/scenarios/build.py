@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +25,7 @@ from logitwin.control.inventory import spread_skus
 from logitwin.control.pibt import PIBT
 from logitwin.control.slotting import NearestFreeSlotting
 from logitwin.errors import ScenarioError
+from logitwin.robots.floor import DelayModel, GridFloor
 from logitwin.robots.model import LinearBattery, step_duration
 from logitwin.scenarios.schema import Scenario
 from logitwin.sim.demand import Demand, DemandParams, zipf_weights
@@ -110,7 +111,7 @@ def build_twin(
     step_s = step_duration(sc.floor.cell_m, sc.floor.speed_mps)
     make = runtime if runtime is not None else LocalSystem
     system = make(sc.seed, sc.runtime.lookahead_s, journal)
-    layout_rng = system.rng()
+    layout_rng = system.rng("layout")
     oracle = DistanceOracle(grid)
 
     # Robots start spread over the aisle cells (not storage, stations, chargers or docks).
@@ -129,6 +130,12 @@ def build_twin(
     if len(set(starts)) != n:
         raise ScenarioError(f"fleet.robots: could not place {n} robots on distinct cells")
     robots = {f"robot:{i}": c for i, c in enumerate(starts)}
+    lost = sc.floor.lost_after_s
+    if lost is not None and lost <= step_s:
+        raise ScenarioError(
+            f"floor.lost_after_s: {lost:g} s is not longer than one move ({step_s:g} s); "
+            "every robot would be lost at once"
+        )
 
     # Pods on a random share of storage cells; SKUs spread over pods.
     storage = list(site.storage)
@@ -157,8 +164,10 @@ def build_twin(
         dist_to=oracle.dist_list,
         robots=robots,
         step_s=step_s,
-        planner=PIBT(grid, n, system.rng(), rotation=False),
+        planner=PIBT(grid, n, system.rng("traffic"), rotation=False, cycles=False),
+        driver=_floor(system, sc, grid.neighbors, robots, step_s),
         around=functools.partial(distances_around, grid),
+        lost_after_s=sc.floor.lost_after_s,
     )
     system.spawn(
         Allocator,
@@ -187,14 +196,14 @@ def build_twin(
     system.spawn(Shipping, "shipping", trucks=slots)
     for d in docks:
         system.spawn(Dock, d)
-    # Disruptions draw from their own stream, so adding one leaves every other entity's
-    # random numbers (and so the rest of the run's inputs) unchanged.
-    dis_rng = np.random.default_rng(np.random.SeedSequence([sc.seed, 0xD157]))
+    # Every stream is keyed by what it is for, so adding a robot, a truck or a disruption
+    # leaves every other stream (and so the rest of the run's inputs) unchanged.
+    late_rng = system.rng("disruptions.late_trucks")
     late = sc.disruptions.late_trucks
     for tid, dock, arrive, cutoff, depart, cap in trucks:
         delay = 0.0
-        if late is not None and dis_rng.random() < late.probability:
-            delay = float(dis_rng.exponential(late.mean_delay_min * 60.0))
+        if late is not None and late_rng.random() < late.probability:
+            delay = float(late_rng.exponential(late.mean_delay_min * 60.0))
         system.spawn(
             Truck,
             tid,
@@ -224,14 +233,13 @@ def build_twin(
         full_level=b.full,
     )
     lo, hi = sorted(sc.fleet.initial_soc)
-    soc_rng = system.rng()
     for rid, model in zip(robots, sc.fleet.model_names(), strict=True):
         system.spawn(
             Robot,
             rid,
             battery=battery,
             lift_s=sc.fleet.lift_s,
-            soc=float(soc_rng.uniform(lo, hi)),
+            soc=float(system.rng(f"{rid}.soc").uniform(lo, hi)),
             model=model,
         )
     dem = sc.demand
@@ -251,8 +259,7 @@ def build_twin(
             for w in sc.disruptions.demand_surges
         ),
     )
-    _spawn_disruptions(system, sc, site, list(robots), trucks, horizon_s, dis_rng)
-    demand_rng = system.rng()  # drawn either way: the other streams stay the same
+    _spawn_disruptions(system, sc, site, list(robots), trucks, horizon_s)
     if orders is not None:
         system.spawn(
             OrderFeed,
@@ -264,7 +271,11 @@ def build_twin(
         )
     else:
         system.spawn(
-            Demand, "demand", params=params, cutoffs=[t[3] for t in trucks], rng=demand_rng
+            Demand,
+            "demand",
+            params=params,
+            cutoffs=[t[3] for t in trucks],
+            rng=system.rng("demand"),
         )
     return Twin(scenario=sc, site=site, system=system, step_s=step_s, horizon_s=horizon_s)
 
@@ -301,6 +312,24 @@ def _check_demand(sc: Scenario, stations: int, horizon_s: float) -> None:
         )
 
 
+def _floor(
+    system: Runtime,
+    sc: Scenario,
+    neighbors: Sequence[Sequence[int]],
+    robots: dict[str, int],
+    step_s: float,
+) -> GridFloor:
+    """The grid floor the robots drive on, with the scenario's delays and speeds."""
+    d = sc.floor.delays
+    model = DelayModel(d.probability, d.min_s, d.max_s, d.duration, d.gauss_mean, d.gauss_std)
+    lo, hi = d.speed_factor
+    # Each robot's own streams: a robot more or a delay setting changes no other stream.
+    speed = [1.0 if lo == hi == 1.0 else float(system.rng(f"{r}.speed").uniform(lo, hi))
+             for r in robots]  # fmt: skip
+    rngs = [system.rng(f"{r}.delays") for r in robots] if d.probability > 0 else None
+    return GridFloor(neighbors, list(robots.values()), step_s, speed, model, rngs)
+
+
 def _spawn_disruptions(
     system: Runtime,
     sc: Scenario,
@@ -308,7 +337,6 @@ def _spawn_disruptions(
     robots: list[str],
     trucks: list[tuple[str, str, float, float, float, int]],
     horizon_s: float,
-    rng: np.random.Generator,
 ) -> None:
     """Turn the scenario's disruptions into scheduled events and a breakdown process."""
     d = sc.disruptions
@@ -394,5 +422,5 @@ def _spawn_disruptions(
         "disruptions",
         events=[e for e in events if e[0] < horizon_s],
         robots=failing,
-        rng=rng if failing else None,
+        rngs=[system.rng(f"{rid}.breakdowns") for rid, *_ in failing],
     )

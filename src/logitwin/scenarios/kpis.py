@@ -24,10 +24,12 @@ import numpy as np
 
 from logitwin.actors.journal import JournalRow
 from logitwin.actors.robot import ROBOT_STATUSES
+from logitwin.control.move_validator import ExecutedMove
 
 __all__ = ["Projection", "project"]
 
 _CHARGING = {"charging", "wait_charger"}
+_DOWN = {"broken", "offline"}  # out of service: broken down, or lost by its driver
 _SERIES_COLUMNS = (
     "minute",
     "orders_created",
@@ -51,10 +53,11 @@ class Projection:
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     positions: list[int] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
     kpis: dict[str, Any] = field(default_factory=dict)
     series: list[tuple[float, ...]] = field(default_factory=list)
     series_columns: tuple[str, ...] = _SERIES_COLUMNS
-    paths: np.ndarray | None = None
+    moves: list[ExecutedMove] | None = None
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -70,7 +73,7 @@ def project(
         rows: the journal's rows in sequence order.
         horizon_s: end of the run (s); utilisations are shares of it.
         cell_m: grid cell size (m), for travel distances.
-        keep_paths: also rebuild the (steps+1, robots) array of robot cells per floor step.
+        keep_paths: also list every executed robot move (``moves``), from ``starts``.
     """
     p = Projection()
     state, kinds = p.state, p.kinds
@@ -85,7 +88,7 @@ def project(
     counts: Counter[str] = Counter()  # integer counters
     robots_in: Counter[str] = Counter()
     step_s = 1.0
-    paths: list[list[int]] = []
+    moves: list[ExecutedMove] = []
     minute = 60.0
 
     def snapshot(t: float) -> None:
@@ -145,16 +148,15 @@ def project(
         elif kind == "traffic":
             if "positions" in body:
                 p.positions = list(body["positions"])
+                p.starts = list(p.positions)
                 step_s = float(body["step_s"])
-                if keep_paths:
-                    paths.append(list(p.positions))
-            if "moves" in body:
-                mv = body["moves"]
+            if "done" in body:  # executed moves: (robot, cell reached, start time) each
+                done = body["done"]
                 pos = p.positions
-                for k in range(0, len(mv), 2):
-                    pos[mv[k]] = mv[k + 1]
-                if keep_paths:
-                    paths.append(list(pos))
+                for k in range(0, len(done), 3):
+                    pos[done[k]] = done[k + 1]
+                    if keep_paths:
+                        moves.append(ExecutedMove(done[k], done[k + 1], done[k + 2], t))
     while minute <= horizon_s:
         snapshot(minute)
         minute += 60.0
@@ -164,7 +166,7 @@ def project(
         if since is not None:
             busy_spans.append(horizon_s - since)
     if keep_paths:
-        p.paths = np.asarray(paths, dtype=np.int64) if paths else np.zeros((0, 0), np.int64)
+        p.moves = moves
     status_time: dict[str, float] = defaultdict(float)
     status_time.update({k: math.fsum(v) for k, v in status_spans.items()})
     busy_time = math.fsum(busy_spans)
@@ -211,7 +213,9 @@ def _by_model(robots: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _group(status: str) -> str:
-    if status in ("idle", "broken"):
+    if status in _DOWN:
+        return "broken"
+    if status == "idle":
         return status
     return "charging" if status in _CHARGING else "working"
 
@@ -243,10 +247,10 @@ def _kpis(
     robot_time = max(1e-9, len(robots) * horizon_s)
     moving = min(
         travel * step_s,
-        math.fsum(t for s, t in status_time.items() if s not in ("idle", "broken")),
+        math.fsum(t for s, t in status_time.items() if s != "idle" and s not in _DOWN),
     )
     working = math.fsum(
-        t for s, t in status_time.items() if s not in ("idle", "broken") and s not in _CHARGING
+        t for s, t in status_time.items() if s != "idle" and s not in _DOWN | _CHARGING
     )
     truck_delay = {e: s.get("delay_s", 0.0) for e, s in trucks.items()}
     delays = list(truck_delay.values())
@@ -269,7 +273,7 @@ def _kpis(
         "robot_waiting_share": max(0.0, working - moving) / robot_time,
         "robot_charging_share": charging / robot_time,
         "robot_idle_share": status_time["idle"] / robot_time,
-        "robot_broken_share": status_time["broken"] / robot_time,
+        "robot_broken_share": (status_time["broken"] + status_time["offline"]) / robot_time,
         "station_utilisation": busy_time / max(1e-9, n_stations * horizon_s),
         "travel_cells_per_line": travel / lines if lines else math.nan,
         "travel_m_per_line": travel * cell_m / lines if lines else math.nan,

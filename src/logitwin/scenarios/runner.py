@@ -17,7 +17,7 @@ import yaml
 from logitwin import __version__
 from logitwin.actors.journal import Journal, JournalReader, read_status
 from logitwin.actors.runtime import Runtime
-from logitwin.control.validator import Conflict, find_conflicts
+from logitwin.control.move_validator import MoveConflict, find_move_conflicts
 from logitwin.errors import JournalError, LogitwinError
 from logitwin.robots.model import step_duration
 from logitwin.scenarios.build import Twin, build_site, build_twin
@@ -206,9 +206,7 @@ def _finish(
         try:
             _advance(twin, progress, chunks)
         finally:
-            stop = getattr(twin.system, "shutdown", None)
-            if stop is not None:
-                stop()
+            twin.system.close()
     except Exception as exc:
         journal.mark_failed(f"{type(exc).__name__}: {exc}")
         journal.close()
@@ -310,20 +308,19 @@ def _advance(twin: Twin, progress: bool, chunks: int) -> None:
             bar.update(task, completed=t, clock=f"{int(t // 3600):02d}:{int(t % 3600 // 60):02d}")
 
 
-def check_paths(journal_path: str | Path, partial: bool = False) -> tuple[int, list[Conflict]]:
-    """Validate every robot step recorded in a journal against its scenario's floor.
+def check_paths(journal_path: str | Path, partial: bool = False) -> tuple[int, list[MoveConflict]]:
+    """Validate every robot move a journal records as executed against its scenario's floor.
 
     Returns:
-        The number of steps checked and the conflicts found (empty when the paths are
-        valid), found by the independent validator, not the planner.
+        The number of moves checked and the conflicts found (empty when the paths are
+        valid), found by an independent validator, not the planner or the executor.
     """
     proj = replay(journal_path, keep_paths=True, partial=partial)
     with JournalReader(journal_path) as j:
         scenario = parse_scenario(json.loads(j.meta()["scenario"]), str(journal_path))
     grid = build_site(scenario).grid
-    paths: Any = proj.paths if proj.paths is not None and proj.paths.size else []
-    steps = max(0, len(paths) - 1)
-    return steps, find_conflicts(grid, paths)
+    moves = proj.moves or []
+    return len(moves), find_move_conflicts(grid, proj.starts, moves)
 
 
 def replay(journal_path: str | Path, keep_paths: bool = False, partial: bool = False) -> Projection:

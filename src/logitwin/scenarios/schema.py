@@ -7,13 +7,14 @@ metres, ``_mps`` metres per second, ``_wh`` watt-hours, ``_w`` watts.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "BatterySpec",
     "ChargerOutage",
+    "DelaySpec",
     "DemandSpec",
     "DemandSurge",
     "DisruptionsSpec",
@@ -56,11 +57,47 @@ class LayoutSpec(_Strict):
     docks: int = Field(3, ge=1, le=100, description="outbound docks (east wall)")
 
 
+class DelaySpec(_Strict):
+    """Execution delays (the League of Robot Runners 2026 models), off by default.
+
+    Each move is delayed with ``probability`` for a duration between ``min_s`` and
+    ``max_s``: ``uniform``, or ``gaussian`` around ``min_s + gauss_mean * (max_s -
+    min_s)`` with standard deviation ``gauss_std * (max_s - min_s)``, clipped. Each robot
+    drives at its own speed: a factor drawn uniformly from ``speed_factor`` (1: the
+    floor's speed).
+    """
+
+    probability: Frac = Field(0.0, description="chance that a move is delayed")
+    min_s: NonNeg = Field(1.0, description="shortest delay (s)")
+    max_s: NonNeg = Field(5.0, description="longest delay (s)")
+    duration: Literal["uniform", "gaussian"] = "uniform"
+    gauss_mean: Frac = Field(0.5, description="gaussian mean, relative to the range")
+    gauss_std: NonNeg = Field(0.25, description="gaussian standard deviation, relative")
+    speed_factor: tuple[
+        Annotated[float, Field(gt=0, le=10)], Annotated[float, Field(gt=0, le=10)]
+    ] = Field((1.0, 1.0), description="each robot's speed factor, drawn uniformly from [lo, hi]")
+
+    @model_validator(mode="after")
+    def _range(self) -> DelaySpec:
+        if self.min_s > self.max_s:
+            raise ValueError(f"min_s ({self.min_s}) must not exceed max_s ({self.max_s})")
+        if self.speed_factor[0] > self.speed_factor[1]:
+            raise ValueError(f"speed_factor {list(self.speed_factor)}: expected [lo, hi], lo <= hi")
+        return self
+
+
 class FloorSpec(_Strict):
     """Grid geometry and driving speed; one step lasts ``cell_m / speed_mps`` seconds."""
 
     cell_m: Pos = 1.25
     speed_mps: Pos = 1.25
+    delays: DelaySpec = DelaySpec()
+    lost_after_s: Pos | None = Field(
+        60.0,
+        description="a robot whose move is not reported done this long (s) after it "
+        "started is offline: its task goes to another robot until it reports again "
+        "(null: never)",
+    )
 
 
 class BatterySpec(_Strict):
