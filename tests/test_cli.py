@@ -247,3 +247,11 @@ def test_an_error_in_a_set_value_names_the_override(capsys):
     err = _err(capsys)
     assert err.startswith("error: --set fleet.robots=-1: invalid scenario")
     assert "builtin" not in err
+
+
+def test_a_run_that_cannot_start_leaves_no_folder_behind(tmp_path):
+    """The default output folder (runs/NAME-...) and its parents are removed again when
+    the run cannot start, here because no Ray head answers."""
+    p = _cli("run", "tiny", "--runtime", "ray:127.0.0.1:1", "--no-progress", cwd=tmp_path)
+    assert p.returncode == 2 and "cannot connect" in " ".join(p.stderr.split())
+    assert list(tmp_path.iterdir()) == []

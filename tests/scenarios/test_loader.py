@@ -75,3 +75,15 @@ def test_override_syntax_errors():
         apply_overrides({}, ["fleet.robots"])
     with pytest.raises(ScenarioError, match="is a value, not a section"):
         apply_overrides({"seed": 1}, ["seed.x=2"])
+
+
+def test_a_new_site_gets_the_lead_time_the_shift_built_ins_use():
+    """A user's first scenario promises orders the truck 15 minutes out, as the shift
+    built-ins do (an hour skipped the next hourly truck and counted few orders as due)."""
+    from logitwin.scenarios.loader import builtin_names
+    from logitwin.scenarios.schema import DemandSpec
+
+    assert DemandSpec().min_lead_s == 900.0
+    for name in builtin_names():
+        if name != "peak_day":  # a day with a truck every 30 minutes promises an hour out
+            assert load_scenario(name).demand.min_lead_s == DemandSpec().min_lead_s, name

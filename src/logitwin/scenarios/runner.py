@@ -106,7 +106,7 @@ def run_scenario(
     """
     make = _runtime_factory(runtime, placement)
     out = Path(out_dir)
-    created = _prepare_out(out)
+    created = _prepare_out(out)  # the folders made for it, outermost first
     resolved = scenario.model_dump(mode="json")
     horizon_s = scenario.horizon_h * 3600.0
     journal = Journal(out / JOURNAL, batch=commit_rows, commit_s=commit_s)
@@ -130,8 +130,8 @@ def run_scenario(
         journal.close()
         for f in out.glob(JOURNAL + "*"):
             f.unlink()
-        if created:
-            out.rmdir()
+        for d in reversed(created):
+            d.rmdir()
         raise
     (out / "scenario.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     return _finish(twin, journal, out, t0, progress, chunks)
@@ -223,8 +223,9 @@ def _finish(
     return RunResult(proj.kpis, out, wall, twin.horizon_s, twin.system.delivered, rows, twin)
 
 
-def _prepare_out(out: Path) -> bool:
-    """Make sure ``out`` is a folder that holds no run yet; return whether it was created."""
+def _prepare_out(out: Path) -> list[Path]:
+    """Make sure ``out`` is a folder that holds no run yet; return the folders made for
+    it (outermost first), to remove again if the run cannot start."""
     if out.exists() and not out.is_dir():
         raise LogitwinError(f"--out {out}: is a file, not a folder; name a new folder")
     path = out / JOURNAL
@@ -237,7 +238,7 @@ def _prepare_out(out: Path) -> bool:
         done = read_status(path).complete if _is_journal(path) else True
         hint = "" if done else f", or finish it with `logitwin run --resume {out}`"
         raise JournalError(f"{out} already holds a run; choose another --out folder{hint}")
-    created = not out.exists()
+    created = [p for p in (out, *out.parents) if not p.exists()][::-1]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
