@@ -218,3 +218,43 @@ def test_robots_whose_moves_are_not_reported_go_offline_and_come_back(tmp_path: 
     assert check_paths(tmp_path / "run" / "journal.sqlite")[1] == []
     with pytest.raises(ScenarioError, match="floor.lost_after_s: 0.5 s is not longer"):
         build_twin(load_scenario("tiny", ["floor.lost_after_s=0.5"]), None)
+
+
+def test_an_operator_takes_a_robot_out_and_puts_it_back(tmp_path: Path) -> None:
+    """Outside input (an operator, through Runtime.inject): the robot stops where it is,
+    its cells stay blocked, its task goes to another robot; back in service, it works."""
+    from logitwin.actors.journal import Journal
+    from logitwin.actors.messages import PutBack, TakeOut
+    from logitwin.scenarios.kpis import project
+
+    sc = load_scenario("tiny", ["horizon_h=2", "demand.stop_h=0.5"])
+    journal = Journal(tmp_path / "j.sqlite")
+    twin = build_twin(sc, journal)
+    system = twin.system
+    system.run(until=300.0)
+    robot = system.actor("robot:1")
+    busy_before = robot.status
+    system.inject("robot:1", TakeOut(), sender="operator:ana")
+    system.run(until=900.0)
+    traffic = system.actor("traffic")
+    assert robot.status == "out_of_service" and traffic.frozen[1]
+    where = traffic.cell(1)
+    system.run(until=1500.0)
+    assert traffic.cell(1) == where  # it did not move while out
+    system.inject("robot:1", PutBack(), sender="operator:ana")
+    system.run(until=twin.horizon_s)
+    system.close()
+    assert robot.status != "out_of_service" and not traffic.frozen[1]
+    proj = project(journal.rows(), twin.horizon_s, sc.floor.cell_m)
+    # Out from 300.25 s to 1500.25 s (each input takes the lookahead): 1,200 of 4 x 7,200
+    # robot-seconds.
+    assert proj.kpis["robot_broken_share"] == pytest.approx(1200 / (4 * 7200))
+    orders = [a for a in system.actors() if a.kind == "order"]
+    assert {o.status for o in orders} == {"shipped"}
+    if busy_before in ("to_pod", "lifting", "queued", "to_station"):
+        assert robot.cancelled == 1
+    journal.close()
+    with pytest.raises(Exception, match="put back but was not taken out"):
+        system2 = build_twin(sc, None).system
+        system2.inject("robot:0", PutBack(), sender="operator:ana")
+        system2.run(until=10.0)

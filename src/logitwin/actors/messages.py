@@ -33,6 +33,7 @@ __all__ = [
     "PickDone",
     "PickLines",
     "PodTask",
+    "PutBack",
     "Released",
     "Repaired",
     "ReturnPod",
@@ -44,6 +45,7 @@ __all__ = [
     "Staged",
     "StationState",
     "StoreAt",
+    "TakeOut",
     "TaskCancelled",
     "TaskDone",
     "Tick",
@@ -337,6 +339,17 @@ class Lost(Message):
 @message
 class Found(Message):
     """Traffic → robot: your driver reported again; you are back in service."""
+
+
+@message
+class TakeOut(Message):
+    """Operator → robot: out of service (maintenance, a person on the floor) until
+    :class:`PutBack`; it stays where it is, its cells blocked, its task handed back."""
+
+
+@message
+class PutBack(Message):
+    """Operator → robot: back in service after :class:`TakeOut`."""
 
 
 @message

@@ -20,10 +20,12 @@ from logitwin.actors.messages import (
     Lost,
     PickDone,
     PodTask,
+    PutBack,
     Repaired,
     ReturnPod,
     Slot,
     StoreAt,
+    TakeOut,
     TaskCancelled,
     TaskDone,
     TimerDone,
@@ -36,7 +38,7 @@ __all__ = ["ROBOT_STATUSES", "BatteryModel", "Robot"]
 # A breakdown in these statuses hands the task back: its pod has not been presented.
 _CANCELLED_BY_BREAKDOWN = ("to_pod", "lifting", "queued", "to_station")
 # Messages a robot out of service still acts on.
-_SERVICE = (Breakdown, Repaired, Lost, Found)
+_SERVICE = (Breakdown, Repaired, Lost, Found, TakeOut, PutBack)
 
 ROBOT_STATUSES = (
     "idle",
@@ -52,6 +54,7 @@ ROBOT_STATUSES = (
     "charging",
     "broken",
     "offline",
+    "out_of_service",
 )
 
 
@@ -118,7 +121,9 @@ class Robot(Actor):
         self._skus: tuple[int, ...] = ()
         self._pick = False
         self._cell = -1
-        self._down = ""  # out of service: "broken", "offline" (lost by its driver) or ""
+        # Out of service: "broken", "offline" (lost by its driver), "out_of_service"
+        # (taken out by an operator), or "" (in service).
+        self._down = ""
         self.breakdowns = 0
         self._before = "idle"
         self._stash: list[tuple[Message, str]] = []
@@ -130,8 +135,9 @@ class Robot(Actor):
         self.set(status="idle", soc=self.soc, travel=0, waited=0, task=None, model=self.model)
 
     def receive(self, msg: Message, sender: str) -> None:
-        """A robot out of service (broken, or offline: its driver stopped reporting) does
-        nothing: what it is told (or its timers) waits until it is back."""
+        """A robot out of service (broken; offline: its driver stopped reporting; or taken
+        out by an operator) does nothing: what it is told (or its timers) waits until it
+        is back."""
         if self._down and not isinstance(msg, _SERVICE):
             self._stash.append((msg, sender))
             return
@@ -139,7 +145,7 @@ class Robot(Actor):
 
     @handles(Breakdown)
     def _breakdown(self, msg: Breakdown, sender: str) -> None:
-        if self._down == "offline":  # it broke while out of touch: deal with it when found
+        if self._down in ("offline", "out_of_service"):  # deal with it once back
             self._stash.append((msg, sender))
             return
         if self._down:
@@ -153,16 +159,34 @@ class Robot(Actor):
         self.send(self._traffic, Freeze(False))
         self._come_up()
 
+    @handles(TakeOut)
+    def _take_out(self, msg: TakeOut, sender: str) -> None:
+        if self._down in ("broken", "offline"):
+            self._stash.append((msg, sender))  # taken out once it is back
+        elif not self._down:
+            self._go_down("out_of_service")
+            self.send(self._traffic, Freeze(True))
+
+    @handles(PutBack)
+    def _put_back(self, msg: PutBack, sender: str) -> None:
+        if self._down == "out_of_service":
+            self.send(self._traffic, Freeze(False))
+            self._come_up()
+        elif self._down:
+            self._stash.append((msg, sender))
+        else:
+            raise ValueError(f"{self.id} was put back but was not taken out")
+
     @handles(Lost)
     def _lost(self, msg: Lost, sender: str) -> None:
-        if self._down == "broken":
+        if self._down in ("broken", "out_of_service"):
             self._stash.append((msg, sender))  # still lost once repaired, unless found
         elif not self._down:
             self._go_down("offline")
 
     @handles(Found)
     def _found(self, msg: Found, sender: str) -> None:
-        if self._down == "broken":
+        if self._down in ("broken", "out_of_service"):
             self._stash.append((msg, sender))
         elif self._down == "offline":
             self._come_up()

@@ -29,7 +29,8 @@ from logitwin.control.move_validator import ExecutedMove
 __all__ = ["Projection", "project"]
 
 _CHARGING = {"charging", "wait_charger"}
-_DOWN = {"broken", "offline"}  # out of service: broken down, or lost by its driver
+# Out of service: broken down, lost by its driver, or taken out by an operator.
+_DOWN = {"broken", "offline", "out_of_service"}
 _SERIES_COLUMNS = (
     "minute",
     "orders_created",
@@ -273,7 +274,7 @@ def _kpis(
         "robot_waiting_share": max(0.0, working - moving) / robot_time,
         "robot_charging_share": charging / robot_time,
         "robot_idle_share": status_time["idle"] / robot_time,
-        "robot_broken_share": (status_time["broken"] + status_time["offline"]) / robot_time,
+        "robot_broken_share": math.fsum(status_time[s] for s in _DOWN) / robot_time,
         "station_utilisation": busy_time / max(1e-9, n_stations * horizon_s),
         "travel_cells_per_line": travel / lines if lines else math.nan,
         "travel_m_per_line": travel * cell_m / lines if lines else math.nan,
