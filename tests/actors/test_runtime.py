@@ -117,6 +117,8 @@ def test_outside_input_from_other_threads_is_checked_journalled_and_delivered(tm
         sys.inject("b", Ping(1))
     with pytest.raises(LogitwinError, match="'a' is an actor of the twin"):
         sys.inject("a", Ping(1), sender="a")
+    with pytest.raises(LogitwinError, match="negative delay -1"):
+        sys.inject("a", Ping(1), delay=-1)
     with pytest.raises(ProtocolError, match=r"Ping\.n: expected int"):
         sys.inject("a", Ping("x"))  # type: ignore[arg-type]
     times = []

@@ -42,7 +42,7 @@ import numpy as np
 
 from logitwin.actors.codec import Message, decode, decode_fields, encode, encode_fields
 from logitwin.actors.journal import Journal
-from logitwin.actors.runtime import NORMAL, Actor, Core, System, delivery, keyed_rng
+from logitwin.actors.runtime import NORMAL, Actor, Core, System, admit, delivery, keyed_rng
 from logitwin.errors import LogitwinError
 
 __all__ = ["HostEngine", "Placement", "RaySystem", "connect_ray"]
@@ -523,19 +523,12 @@ class RaySystem:
         journalled at once, so it survives a host's death and a crash of the whole twin
         (see :meth:`Runtime.inject`). Returns its delivery time (s).
         """
-        if delay < 0:
-            raise LogitwinError(f"negative delay {delay}; a message cannot arrive in the past")
         data = encode(msg)
         decode(data)  # the receiving host will decode it: fail here, not there
         with self._lock:
-            if self._closed:
-                raise LogitwinError("the twin is closed; it takes no more input")
-            if to not in self._ids:
-                raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
-            if sender in self._ids:
-                raise LogitwinError(f"sender {sender!r} is an actor of the twin, not outside it")
-            delay, seq = delivery(self._ext_seq, sender, to, delay, self._lookahead)
-            t = self._stamp() + max(delay, self._lookahead)  # from outside: never a timer
+            delay, seq = admit(self._closed, self._ids, self._ext_seq, sender, to, msg, delay,
+                               self._lookahead)  # fmt: skip
+            t = self._stamp() + delay
             if self.journal is not None:
                 self.journal.input(t, priority, sender, seq, to, type(msg).__name__,
                                    encode_fields(msg))  # fmt: skip

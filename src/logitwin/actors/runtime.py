@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from time import monotonic
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -32,6 +32,7 @@ __all__ = [
     "LocalSystem",
     "Runtime",
     "System",
+    "admit",
     "delivery",
     "handles",
     "keyed_rng",
@@ -382,14 +383,9 @@ class LocalSystem(Core):
         """Input from outside the twin, from any thread; see :meth:`Runtime.inject`."""
         fields = _checked(msg)
         with self._lock:
-            if self._closed:
-                raise LogitwinError("the twin is closed; it takes no more input")
-            if to not in self._actors:
-                raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
-            if sender in self._actors:
-                raise LogitwinError(f"sender {sender!r} is an actor of the twin, not outside it")
-            delay, seq = delivery(self._ext_seq, sender, to, delay, self._lookahead)
-            t = self._wall_now() + max(delay, self._lookahead)
+            delay, seq = admit(self._closed, self._actors, self._ext_seq, sender, to, msg, delay,
+                               self._lookahead)  # fmt: skip
+            t = self._wall_now() + delay
             if self.journal is not None:
                 self.journal.input(t, priority, sender, seq, to, type(msg).__name__, fields)
             self._inbox.append((t, priority, sender, seq, to, msg))
@@ -445,6 +441,30 @@ class LocalSystem(Core):
             self._closed = True
         if self.journal is not None:
             self.journal.flush()
+
+
+def admit(
+    closed: bool,
+    actors: Container[str],
+    seqs: dict[str, int],
+    sender: str,
+    to: str,
+    msg: Message,
+    delay: float,
+    lookahead: float,
+) -> tuple[float, int]:
+    """The checks every runtime makes on outside input; its delay (at least the
+    lookahead: input is never a timer) and the sender's next sequence number."""
+    if closed:
+        raise LogitwinError("the twin is closed; it takes no more input")
+    if not delay >= 0:
+        raise LogitwinError(f"negative delay {delay}; a message cannot arrive in the past")
+    if to not in actors:
+        raise LogitwinError(f"{sender} sent {type(msg).__name__} to unknown actor {to!r}")
+    if sender in actors:
+        raise LogitwinError(f"sender {sender!r} is an actor of the twin, not outside it")
+    delay, seq = delivery(seqs, sender, to, delay, lookahead)
+    return max(delay, lookahead), seq
 
 
 def _checked(msg: Message) -> list[Any]:
