@@ -23,8 +23,8 @@ from pathlib import Path
 
 from _machine import cpu_name  # benchmarks/ is on sys.path when run as a script
 
-from logitwin.sim.lorr import LorrRunner, horizon_for
-from logitwin.sim.lorr_validate import validate_result
+from logitwin.mapf.runner import LorrRunner, horizon_for
+from logitwin.mapf.validate import validate_result
 from logitwin.site.io import load_lorr_problem
 
 DATA = (

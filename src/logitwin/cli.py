@@ -504,8 +504,8 @@ def _replay(args: argparse.Namespace, console: Console) -> int:
 
 
 def _mapf(args: argparse.Namespace, console: Console) -> int:
-    from logitwin.sim.lorr import LorrRunner, horizon_for
-    from logitwin.sim.lorr_validate import validate_result
+    from logitwin.mapf.runner import LorrRunner, horizon_for
+    from logitwin.mapf.validate import validate_result
     from logitwin.site.io import load_lorr_problem
 
     if args.mapf_command == "validate":

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from numba import njit
 
-from logitwin.control.actions import check_step
 from logitwin.control.epibt import EPIBT, operations
 from logitwin.control.pibt import RotationDistances
+from logitwin.mapf.actions import check_step
 from logitwin.site import Grid
 from tests.control.fleet import random_fleet
 

@@ -5,9 +5,9 @@ import time
 import numpy as np
 import pytest
 
-from logitwin.control.actions import check_step
 from logitwin.control.lns import WindowedLNS, plan_actions_of, plan_cost
 from logitwin.control.pibt import PIBT, RotationDistances
+from logitwin.mapf.actions import check_step
 from logitwin.site import DistanceOracle, Grid
 
 

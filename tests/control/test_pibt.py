@@ -4,9 +4,9 @@ import sys
 import numpy as np
 import pytest
 
-from logitwin.control.actions import check_step
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.control.validator import find_conflicts
+from logitwin.mapf.actions import check_step
 from logitwin.site import UNREACHABLE, DistanceOracle, Grid
 from logitwin.site.guidance import lane_costs, weighted_distances
 from tests.control.fleet import random_fleet
@@ -259,3 +259,13 @@ def test_a_push_chain_through_5000_robots_needs_no_recursion_limit(rotation):
     else:
         assert planner.plan_cells(cells, dists) == [c + 1 for c in cells]
     assert sys.getrecursionlimit() == limit
+
+
+def test_rotation_distances_count_turns():
+    grid = Grid.from_strings(["....", "...."])
+    table = RotationDistances(grid).table(grid.cell(0, 3))
+    start = grid.cell(0, 0)
+    assert table[start * 4 + 0] == 3  # facing east: three forward moves
+    assert table[start * 4 + 2] == 5  # facing west: turn twice, then three moves
+    assert table[start * 4 + 1] == 4  # facing south: one turn
+    assert table[grid.cell(0, 3) * 4 + 3] == 0

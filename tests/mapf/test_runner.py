@@ -5,9 +5,9 @@ import pytest
 
 from logitwin.control.pibt import RotationDistances
 from logitwin.errors import LogitwinError, SiteError
-from logitwin.sim import lorr
-from logitwin.sim.lorr import LorrRunner, horizon_for
-from logitwin.sim.lorr_validate import validate_result
+from logitwin.mapf import runner as lorr
+from logitwin.mapf.runner import LorrRunner, horizon_for
+from logitwin.mapf.validate import validate_result
 from logitwin.site.io import load_lorr_problem
 from tests.conftest import write_lorr_problem
 
@@ -194,7 +194,7 @@ def test_lns_refinement_stays_valid_and_beats_pibt_alone(tmp_path):
 
 def test_large_map_path_with_lanes_stays_valid(tmp_path, monkeypatch):
     """Maps above STATE_TABLE_MAX_FREE use cell tables under one-way lane costs."""
-    import logitwin.sim.lorr as lorr
+    import logitwin.mapf.runner as lorr
 
     monkeypatch.setattr(lorr, "STATE_TABLE_MAX_FREE", 0)
     p = load_lorr_problem(

@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from logitwin.control.actions import ORIENT_NAMES, check_step
 from logitwin.control.assignment import greedy_assign
 from logitwin.control.congestion import CongestionDistances
 from logitwin.control.epibt import EPIBT
 from logitwin.control.lns import WindowedLNS, plan_actions_of
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.errors import SiteError
+from logitwin.mapf.actions import ORIENT_NAMES, check_step
 from logitwin.site.distance import DistanceOracle
 from logitwin.site.guidance import GuidedDistances, lane_costs
 from logitwin.site.io import LorrProblem

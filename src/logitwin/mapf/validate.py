@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from logitwin.control.actions import check_step
 from logitwin.control.validator import find_conflicts
 from logitwin.errors import LogitwinError
+from logitwin.mapf.actions import check_step
 from logitwin.site.io import LorrProblem
 
 __all__ = ["ValidationReport", "validate_result"]

@@ -1,4 +1,4 @@
-from logitwin.control.actions import apply_action, check_step
+from logitwin.mapf.actions import apply_action, check_step
 from logitwin.site import Grid
 
 GRID = Grid.from_strings(["...", ".@.", "..."])
@@ -36,15 +36,3 @@ def test_check_step_finds_every_kind_of_error():
     # a valid step: follow-the-leader into a cell being vacated is fine
     cells, oris, errors = check_step(GRID, [a, a2], [0, 0], ["F", "F"], 0)
     assert errors == [] and cells == [a2, GRID.cell(0, 2)] and oris == [0, 0]
-
-
-def test_rotation_distances_count_turns():
-    from logitwin.control.pibt import RotationDistances
-
-    grid = Grid.from_strings(["....", "...."])
-    table = RotationDistances(grid).table(grid.cell(0, 3))
-    start = grid.cell(0, 0)
-    assert table[start * 4 + 0] == 3  # facing east: three forward moves
-    assert table[start * 4 + 2] == 5  # facing west: turn twice, then three moves
-    assert table[start * 4 + 1] == 4  # facing south: one turn
-    assert table[grid.cell(0, 3) * 4 + 3] == 0
