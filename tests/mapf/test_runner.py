@@ -38,14 +38,15 @@ def test_runs_valid_and_output_has_lorr_fields(tmp_path):
 class _BadPlanner:
     """Drives robot 0 into the map's obstacle (an invalid action)."""
 
-    def plan_actions(self, pos, ori, dists):
-        return ["R", *["W"] * (len(pos) - 1)] if ori[0] != 1 else ["F", *["F"] * (len(pos) - 1)]
+    def plan(self, view, deadline):
+        n = len(view.cells)
+        return ["R", *["W"] * (n - 1)] if view.orients[0] != 1 else ["F", *["F"] * (n - 1)]
 
 
 def test_invalid_action_makes_every_robot_wait(tmp_path):
     p = load_lorr_problem(write_lorr_problem(tmp_path, [1, 18], [(5,), (20,)]))
     runner = LorrRunner(p, refine_s=0)
-    runner.pibt = _BadPlanner()  # robot 0 at (0,1) facing south: forward hits '@'
+    runner.fleet_planner = _BadPlanner()  # robot 0 at (0,1) facing south: forward hits '@'
     res = runner.run(3)
     assert res["errors"] and res["errors"][0][3] == "unallowed move"
     assert res["AllValid"] == "No"

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from logitwin.control import _epibt_kernel as K
+from logitwin.control.planner import DistanceTable, FleetView
 from logitwin.site.grid import Grid
 
 __all__ = ["EPIBT", "operations"]
@@ -132,6 +133,10 @@ class EPIBT:
             (0: never); the step then keeps the better of the first pass and the end.
         skip_push: in the refinement rounds, the chance that a robot passes over an
             operation that would push another, so rounds differ.
+        refine_s: :meth:`plan` runs refinement rounds for this long (s) after the first
+            pass, never past its deadline (0: none).
+        refine_rounds: :meth:`plan` stops the refinement after this many rounds
+            (``None``: the clock alone; see :meth:`plan_actions`).
     """
 
     def __init__(
@@ -143,6 +148,8 @@ class EPIBT:
         revisit: int = 10,
         temperature: float = 0.001,
         skip_push: float = 0.2,
+        refine_s: float = 0.0,
+        refine_rounds: int | None = None,
     ) -> None:
         if n_agents < 0:
             raise ValueError(f"n_agents must be >= 0, got {n_agents}")
@@ -152,6 +159,10 @@ class EPIBT:
             raise ValueError(
                 f"temperature must be >= 0 and skip_push in [0, 1), got {temperature}, {skip_push}"
             )
+        if refine_s < 0:
+            raise ValueError(f"refine_s must be >= 0 s, got {refine_s}")
+        if refine_rounds is not None and refine_rounds < 0:
+            raise ValueError(f"refine_rounds must be >= 0, got {refine_rounds}")
         self.grid = grid
         self.n_agents = n = n_agents
         self.rng = rng
@@ -159,6 +170,8 @@ class EPIBT:
         self.revisit = revisit
         self.temperature = temperature
         self.skip_push = skip_push
+        self.refine_s = refine_s
+        self.refine_rounds = refine_rounds
         self.ops = operations(depth)
         index = {op: k for k, op in enumerate(self.ops)}
         nops = len(self.ops)
@@ -200,16 +213,38 @@ class EPIBT:
         return out
 
     # --- one step ------------------------------------------------------------------------
+    def plan(self, view: FleetView, deadline: float) -> list[str]:
+        """:class:`~logitwin.control.planner.FleetPlanner`: :meth:`plan_actions` with the
+        first pass until ``deadline`` and refinement for ``refine_s`` (at most
+        ``refine_rounds`` rounds), not past it. The carried operations are dropped first
+        when the fleet did not follow the last step (``view.followed``)."""
+        if not view.followed:
+            self.reset()
+        until = min(deadline, time.perf_counter() + self.refine_s) if self.refine_s else None
+        urgency = view.urgency if view.urgency is not None else [0.0] * len(view.cells)
+        return self.plan_actions(
+            view.cells,
+            view.orients,
+            view.tables,
+            view.goals,
+            urgency,
+            deadline,
+            until,
+            self.refine_rounds,
+            view.pinned,
+        )
+
     def plan_actions(
         self,
         pos: Sequence[int],
         ori: Sequence[int],
-        tables: Sequence[Sequence[int] | None],
+        tables: Sequence[DistanceTable | None],
         goals: Sequence[int],
         urgency: Sequence[float],
         deadline: float,
         refine_until: float | None = None,
         refine_rounds: int | None = None,
+        pinned: Sequence[bool] | None = None,
     ) -> list[str]:
         """Each robot's action (``F``, ``R``, ``C`` or ``W``) for this step.
 
@@ -229,6 +264,8 @@ class EPIBT:
             refine_rounds: stop the refinement after this many rounds even if time is
                 left (``None``: the clock alone). With deadlines that are never reached
                 a step is then a function of its inputs and ``rng``'s state alone.
+            pinned: robots that must not move this step (they wait and cannot be
+                pushed; others avoid their cells).
         """
         n = self.n_agents
         if not (len(pos) == len(ori) == len(tables) == len(goals) == len(urgency) == n):
@@ -237,6 +274,8 @@ class EPIBT:
             raise ValueError("two robots share a cell; positions must be distinct")
         if refine_rounds is not None and refine_rounds < 0:
             raise ValueError(f"refine_rounds must be >= 0, got {refine_rounds}")
+        if pinned is not None and len(pinned) != n:
+            raise ValueError(f"expected {n} pinned flags, got {len(pinned)}")
         self.stats["steps"] += 1
         if n == 0:
             return []
@@ -261,6 +300,12 @@ class EPIBT:
             self._ends,
             self._goal_at,
         )
+        if pinned is not None:
+            # Only waiting is left to a pinned robot: with no other operation it cannot
+            # be pushed, and waiting reserves its cell at every depth.
+            held = np.flatnonzero(np.asarray(pinned, dtype=np.bool_))
+            self._nkeys[held, 1:] = -1
+            self.desire[held] = 0
         # The distance left from each operation's end, read from the robot's table.
         far = np.full((n, nops), depth, dtype=np.float64)
         ends = self._ends

@@ -31,12 +31,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from logitwin.control.pibt import PIBT
+from logitwin.control.planner import DistanceTable, FleetView
 from logitwin.site.grid import Grid
 
-__all__ = ["WindowedLNS", "plan_actions_of", "plan_cost"]
+__all__ = ["RefinedPIBT", "WindowedLNS", "plan_actions_of", "plan_cost"]
 
 
-def plan_cost(path: Sequence[int], goal: int, table: Sequence[int] | None) -> int:
+def plan_cost(path: Sequence[int], goal: int, table: DistanceTable | None) -> int:
     """A robot's cost over the window: the step it first stands on its goal (or window +
     its remaining distance if it does not), plus one per move or turn after that (a
     robot without a goal pays only for moving, so it moves only to make way)."""
@@ -103,7 +104,7 @@ class WindowedLNS:
         cells: Sequence[int],
         orients: Sequence[int],
         actions: Sequence[str],
-        tables: Sequence[Sequence[int] | None],
+        tables: Sequence[DistanceTable | None],
         deadline: float,
     ) -> list[list[int]] | None:
         """The fleet's state plans for the window: ``actions`` (PIBT's step from
@@ -139,11 +140,13 @@ class WindowedLNS:
         self,
         paths: list[list[int]],
         goals: Sequence[int],
-        tables: Sequence[Sequence[int] | None],
+        tables: Sequence[DistanceTable | None],
         deadline: float,
+        max_tries: int | None = None,
     ) -> list[list[int]]:
         """Improve ``paths`` (one list of ``window + 1`` states per robot, conflict-free)
-        until ``deadline`` (a ``time.perf_counter()`` value); returns the improved plans."""
+        until ``deadline`` (a ``time.perf_counter()`` value) or after ``max_tries``
+        neighbourhoods (``None``: the clock alone); returns the improved plans."""
         n = len(paths)
         h = self.window
         size = self.grid.size
@@ -161,7 +164,9 @@ class WindowedLNS:
         if not delayed:
             return paths
         rng = self.rng
-        while time.perf_counter() < deadline:
+        tries = 0
+        while time.perf_counter() < deadline and (max_tries is None or tries < max_tries):
+            tries += 1
             seed = delayed[int(rng.integers(len(delayed)))]
             group = self._group(seed, paths, goals, tables, vres, size)
             self.stats["tries"] += 1
@@ -208,7 +213,7 @@ class WindowedLNS:
         seed: int,
         paths: list[list[int]],
         goals: Sequence[int],
-        tables: Sequence[Sequence[int] | None],
+        tables: Sequence[DistanceTable | None],
         vres: dict[int, int],
         size: int,
     ) -> list[int]:
@@ -263,7 +268,7 @@ class WindowedLNS:
         self,
         start: int,
         goal: int,
-        table: Sequence[int] | None,
+        table: DistanceTable | None,
         vres: dict[int, int],
         eres: dict[int, int],
         size: int,
@@ -344,3 +349,53 @@ class WindowedLNS:
             if t and c != prev:
                 eres.pop(((t - 1) * size + prev) * size + c, None)
             prev = c
+
+
+class RefinedPIBT:
+    """PIBT's step, refined by windowed LNS: a :class:`~logitwin.control.planner.FleetPlanner`.
+
+    PIBT plans the step; a rollout of ``lns.window`` PIBT steps from it is then improved by
+    :meth:`WindowedLNS.refine` for ``refine_s`` and the refined first step is returned.
+    PIBT's own actions stand when the rollout alone would pass the deadline, and when a
+    robot is pinned (the window would re-plan it).
+
+    Args:
+        pibt: the planner (rotation, state distance tables: the LNS reads them).
+        lns: the refinement.
+        refine_s: seconds of refinement per step after the rollout, never past the
+            deadline (0: PIBT alone).
+        refine_tries: stop the refinement after this many neighbourhoods (``None``: the
+            clock alone); with deadlines never reached a step then depends on its inputs
+            and the planners' seeds alone.
+    """
+
+    def __init__(
+        self,
+        pibt: PIBT,
+        lns: WindowedLNS,
+        refine_s: float,
+        refine_tries: int | None = None,
+    ) -> None:
+        if not pibt.rotation or not pibt.state_tables:
+            raise ValueError("RefinedPIBT needs a PIBT made with rotation and state_tables")
+        if refine_s < 0:
+            raise ValueError(f"refine_s must be >= 0 s, got {refine_s}")
+        if refine_tries is not None and refine_tries < 0:
+            raise ValueError(f"refine_tries must be >= 0, got {refine_tries}")
+        self.pibt = pibt
+        self.lns = lns
+        self.refine_s = refine_s
+        self.refine_tries = refine_tries
+
+    def plan(self, view: FleetView, deadline: float) -> list[str]:
+        """Each robot's action for this step (see the class)."""
+        actions = self.pibt.plan(view, deadline)
+        if not self.refine_s or view.any_pinned:
+            return actions
+        tables = view.tables
+        paths = self.lns.rollout(self.pibt, view.cells, view.orients, actions, tables, deadline)
+        if paths is None:
+            return actions
+        until = min(deadline, time.perf_counter() + self.refine_s)
+        paths = self.lns.refine(paths, view.goals, tables, until, self.refine_tries)
+        return plan_actions_of(paths)

@@ -20,8 +20,9 @@ import numpy as np
 from logitwin.control.assignment import greedy_assign
 from logitwin.control.congestion import CongestionDistances
 from logitwin.control.epibt import EPIBT
-from logitwin.control.lns import WindowedLNS, plan_actions_of
+from logitwin.control.lns import RefinedPIBT, WindowedLNS
 from logitwin.control.pibt import PIBT, RotationDistances
+from logitwin.control.planner import FleetPlanner, FleetView
 from logitwin.errors import SiteError
 from logitwin.mapf.actions import ORIENT_NAMES, check_step
 from logitwin.site.distance import DistanceOracle
@@ -263,8 +264,9 @@ class LorrRunner:
             move_cost=None if self.state_tables else self.lanes,
         )
         depth = next(d for fill, d in EPIBT_DEPTHS if self.n <= fill * n_free or fill >= 1)
+        rng_epibt = np.random.default_rng(self.seed + 2)
         self.epibt = (
-            EPIBT(self.grid, self.n, np.random.default_rng(self.seed + 2), depth=depth)
+            EPIBT(self.grid, self.n, rng_epibt, depth=depth, refine_s=self.refine_s)
             if self.planner == "epibt"
             else None
         )
@@ -284,6 +286,15 @@ class LorrRunner:
         self.lns = WindowedLNS(
             self.grid, self.window, np.random.default_rng(self.seed + 1), self.neighbourhood
         )
+        # The runner plans only through the FleetPlanner protocol.
+        self.fleet_planner: FleetPlanner
+        if self.epibt is not None:
+            self.fleet_planner = self.epibt
+        elif self.refine_s and self.state_tables:
+            self.fleet_planner = RefinedPIBT(self.pibt, self.lns, self.refine_s)
+        else:
+            self.fleet_planner = self.pibt
+        self._followed = True  # the fleet executed the last step as planned
         self.since_move = [0] * self.n
         self.cells = [int(c) for c in p.starts]
         self.orients = [0] * self.n
@@ -451,12 +462,12 @@ class LorrRunner:
             dists = self._guided_tables(goals, t0)
         else:
             dists = [self.oracle.dist_map(g) if g >= 0 else None for g in goals]
+        deadline = t0 + REFINE_SHARE * self.step_budget_s
         if self.epibt is not None:
-            actions = self._plan_epibt(goals, dists, t0)
+            view = self._epibt_view(goals, dists, deadline)
         else:
-            actions = self.pibt.plan_actions(self.cells, self.orients, dists)
-            if self.refine_s and self.state_tables:
-                actions = self._refine(actions, goals, dists, t0)
+            view = FleetView(self.cells, self.orients, dists, goals, followed=self._followed)
+        actions = self.fleet_planner.plan(view, deadline)
         elapsed = time.perf_counter() - t0
         self.planner_times.append(elapsed)
         for k, g in enumerate(goals):
@@ -470,8 +481,7 @@ class LorrRunner:
         else:
             planned = actions
         cells, orients, errors = check_step(self.grid, self.cells, self.orients, actions, self.t)
-        if self.epibt is not None and (overrun or errors):
-            self.epibt.reset()  # the fleet did not follow the plan it carries
+        self._followed = not (overrun or errors)
         if errors:
             for e in errors:
                 self.errors.append([e.robot1, e.robot2, self.t, e.description])
@@ -487,9 +497,9 @@ class LorrRunner:
         self._check_finished()
         self._reveal()
 
-    def _plan_epibt(self, goals: list[int], dists: list[Any], t0: float) -> list[str]:
-        """EPIBT's step: robots whose task needs fewest steps in all go first."""
-        assert self.epibt is not None
+    def _epibt_view(self, goals: list[int], dists: list[Any], deadline: float) -> FleetView:
+        """EPIBT's view: robots whose task needs fewest steps in all go first, and the
+        tables charge for congestion where that is on."""
         urgency = [0.0] * self.n
         for k, g in enumerate(goals):
             if g < 0:
@@ -497,16 +507,12 @@ class LorrRunner:
             t = self.tasks[self.assignment[k]]
             here = float(dists[k][self.cells[k] * 4 + self.orients[k]])
             urgency[k] = here + self._length(t.errands[t.next :])
-        deadline = t0 + REFINE_SHARE * self.step_budget_s
         tables: list[Any] = dists
         if self.congestion is not None:
             limit = min(deadline, time.perf_counter() + CONGESTION_TABLE_S)
             self.congestion.update(self.cells, goals, limit)
             tables = [self.congestion.table(g) if g >= 0 else None for g in goals]
-        until = min(deadline, time.perf_counter() + self.refine_s) if self.refine_s else None
-        return self.epibt.plan_actions(
-            self.cells, self.orients, tables, goals, urgency, deadline, until
-        )
+        return FleetView(self.cells, self.orients, tables, goals, urgency, None, self._followed)
 
     def _guided_tables(self, goals: list[int], t0: float) -> list[Any]:
         """Guided tables; a goal whose table would not fit this step's share of the budget
@@ -523,21 +529,6 @@ class LorrRunner:
             else:
                 out.append(self.oracle.dist_map(g))
         return out
-
-    def _refine(
-        self, actions: list[str], goals: list[int], dists: list[Any], t0: float
-    ) -> list[str]:
-        """Windowed LNS from a PIBT rollout of ``window`` steps until the deadline.
-
-        PIBT's own actions stand if the rollout alone would pass the deadline.
-        """
-        deadline = t0 + REFINE_SHARE * self.step_budget_s
-        paths = self.lns.rollout(self.pibt, self.cells, self.orients, actions, dists, deadline)
-        if paths is None:
-            return actions
-        deadline = min(deadline, time.perf_counter() + (self.refine_s or 0.0))
-        paths = self.lns.refine(paths, goals, dists, deadline)
-        return plan_actions_of(paths)
 
     def run(self, steps: int) -> dict[str, Any]:
         """Simulate ``steps`` timesteps and return LoRR's output JSON as a dict."""
