@@ -210,19 +210,10 @@ EXPECTED = {
 }
 
 
-def _problem_files(version: str = "") -> list[Path]:
-    """The benchmark problems; 2026 ones (``version="2026"``) run under other rules."""
+def _problem_files() -> list[Path]:
     if not BENCH.is_dir():
         return []
-    files = sorted(p for p in BENCH.rglob("*.json") if p.name != "simulation_time.json")
-    return [p for p in files if ("lorr2026" in str(p)) == (version == "2026")]
-
-
-@needs_bench
-@pytest.mark.parametrize("path", _problem_files("2026")[:1], ids=lambda p: p.stem)
-def test_2026_problems_are_refused_by_name(path: Path) -> None:
-    with pytest.raises(SiteError, match="key 'version' is '2026 LoRR'"):
-        load_lorr_problem(path)
+    return sorted(p for p in BENCH.rglob("*.json") if p.name != "simulation_time.json")
 
 
 @needs_bench
@@ -237,7 +228,10 @@ def test_every_benchmark_problem_loads(path: Path) -> None:
         starts, tasks, version, strategy = EXPECTED[problem.name]
         assert (len(problem.starts), len(problem.tasks)) == (starts, tasks)
         assert (problem.version, problem.assignment_strategy) == (version, strategy)
-    if problem.version == 2024:
+    if problem.version == 2026:
+        assert problem.agent_counter >= 1 and problem.agent_size > 0
+        assert problem.delay is not None
+    if problem.version >= 2024:
         assert problem.num_tasks_reveal == 1.5
     else:
         assert all(len(t) == 1 for t in problem.tasks)

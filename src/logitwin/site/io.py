@@ -17,6 +17,7 @@ Formats:
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,19 @@ from logitwin.errors import SiteError
 from logitwin.site.grid import Grid, _parse_rows
 from logitwin.site.site import Site
 
-__all__ = ["ASSIGNMENT_STRATEGIES", "LorrProblem", "load_lorr_problem", "load_map", "load_site"]
+__all__ = [
+    "ASSIGNMENT_STRATEGIES",
+    "DelayConfig",
+    "LorrProblem",
+    "load_lorr_problem",
+    "load_map",
+    "load_site",
+]
 
 #: Values LoRR 2023 accepts for ``taskAssignmentStrategy``.
 ASSIGNMENT_STRATEGIES = frozenset({"greedy", "roundrobin", "roundrobin_fixed"})
 _VERSION_2024 = "2024 LoRR"
+_VERSION_2026 = "2026 LoRR"
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -113,6 +122,90 @@ def load_map(path: str | Path) -> Grid:
     return grid
 
 
+_EVENT_MODELS = ("bernoulli", "poisson")
+_DURATION_MODELS = ("uniform", "gaussian")
+
+
+@dataclass(frozen=True, slots=True)
+class DelayConfig:
+    """A problem's ``delayConfig`` (all eight fields required, as the start kit reads it).
+
+    Args:
+        seed: seed of the delay generator (unsigned 32-bit).
+        min_delay: shortest delay (ticks, > 0).
+        max_delay: longest delay (ticks, >= min_delay).
+        event_model: ``bernoulli`` or ``poisson``.
+        p_delay: per-robot probability per tick (Poisson rate: team size times it).
+        duration_model: ``uniform`` or ``gaussian``.
+        gauss_mean_ratio: gaussian mean's position in the range (0..1).
+        gauss_std_ratio: gaussian deviation relative to the range (>= 0).
+    """
+
+    seed: int
+    min_delay: int
+    max_delay: int
+    event_model: str
+    p_delay: float
+    duration_model: str
+    gauss_mean_ratio: float
+    gauss_std_ratio: float
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.seed < 1 << 32:
+            raise ValueError(f"seed must be an unsigned 32-bit integer, got {self.seed}")
+        if self.min_delay <= 0 or self.max_delay < self.min_delay:
+            raise ValueError(
+                f"need 0 < minDelay <= maxDelay, got {self.min_delay} and {self.max_delay}"
+            )
+        if self.event_model not in _EVENT_MODELS:
+            raise ValueError(f"eventModel {self.event_model!r}: expected one of {_EVENT_MODELS}")
+        if not 0.0 <= self.p_delay <= 1.0:
+            raise ValueError(f"pDelay must be in [0, 1], got {self.p_delay}")
+        if self.duration_model not in _DURATION_MODELS:
+            raise ValueError(
+                f"durationModel {self.duration_model!r}: expected one of {_DURATION_MODELS}"
+            )
+        if self.duration_model == "gaussian" and not (
+            0.0 <= self.gauss_mean_ratio <= 1.0 and self.gauss_std_ratio >= 0.0
+        ):
+            raise ValueError("gaussMeanRatio must be in [0, 1] and gaussStdRatio >= 0")
+
+    @classmethod
+    def parse(cls, data: Any, where: str) -> DelayConfig:
+        """From a problem file's ``delayConfig`` object; errors name ``where`` and the key."""
+        keys = {
+            "seed": "seed",
+            "minDelay": "min_delay",
+            "maxDelay": "max_delay",
+            "eventModel": "event_model",
+            "pDelay": "p_delay",
+            "durationModel": "duration_model",
+            "gaussMeanRatio": "gauss_mean_ratio",
+            "gaussStdRatio": "gauss_std_ratio",
+        }
+        if not isinstance(data, dict):
+            raise SiteError(f"{where}: key 'delayConfig' must be an object, got {data!r}")
+        missing = [k for k in keys if k not in data]
+        if missing:
+            raise SiteError(f"{where}: delayConfig lacks {', '.join(missing)}")
+        values: dict[str, Any] = {}
+        for key, field in keys.items():
+            v = data[key]
+            if key in ("seed", "minDelay", "maxDelay"):
+                ok = isinstance(v, int) and not isinstance(v, bool)
+            elif key in ("eventModel", "durationModel"):
+                ok = isinstance(v, str)
+            else:
+                ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            if not ok:
+                raise SiteError(f"{where}: delayConfig.{key} has a bad value {v!r}")
+            values[field] = float(v) if key in ("pDelay", "gaussMeanRatio", "gaussStdRatio") else v
+        try:
+            return cls(**values)
+        except ValueError as exc:
+            raise SiteError(f"{where}: delayConfig: {exc}") from None
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class LorrProblem:
     """A LoRR lifelong-MAPF problem instance.
@@ -125,8 +218,11 @@ class LorrProblem:
         team_size: Number of agents.
         num_tasks_reveal: Tasks revealed per agent (2024) or per assignment (2023).
         assignment_strategy: 2023 ``taskAssignmentStrategy`` (e.g. ``"roundrobin"``),
-            or None when the file has none (2024).
-        version: Format year, 2023 or 2024.
+            or None when the file has none (2024, 2026).
+        version: Format year, 2023, 2024 or 2026.
+        agent_counter: 2026: ticks a forward move or a quarter turn takes (else 1).
+        agent_size: 2026: side of a robot's square footprint, in cells (else 1).
+        delay: 2026: the execution delays' configuration (else None).
     """
 
     path: Path
@@ -137,6 +233,9 @@ class LorrProblem:
     num_tasks_reveal: float
     assignment_strategy: str | None
     version: int
+    agent_counter: int = 1
+    agent_size: float = 1.0
+    delay: DelayConfig | None = None
 
     @property
     def name(self) -> str:
@@ -281,7 +380,7 @@ def _load_tasks(path: Path, grid: Grid, version: int) -> tuple[tuple[int, ...], 
     body, first = _count_and_body(path, "tasks")
     if not body:
         raise SiteError(f"{path}: has no tasks; add at least one task line")
-    commas = version == 2024
+    commas = version >= 2024
     try:
         if commas:
             tasks = tuple(tuple(map(int, line.split(","))) for line in body)
@@ -301,7 +400,7 @@ def _load_tasks(path: Path, grid: Grid, version: int) -> tuple[tuple[int, ...], 
 
 
 def load_lorr_problem(path: str | Path) -> LorrProblem:
-    """Loads a LoRR 2023 or 2024 problem JSON with its map, agents and tasks.
+    """Loads a LoRR 2023, 2024 or 2026 problem JSON with its map, agents and tasks.
 
     Args:
         path: The problem ``.json`` file.
@@ -322,10 +421,12 @@ def load_lorr_problem(path: str | Path) -> LorrProblem:
         version = 2023
     elif version_value == _VERSION_2024:
         version = 2024
+    elif version_value == _VERSION_2026:
+        version = 2026
     else:
         raise SiteError(
-            f"{path}: key 'version' is {version_value!r}; expected {_VERSION_2024!r} or no key "
-            "(2023 format)"
+            f"{path}: key 'version' is {version_value!r}; expected {_VERSION_2026!r}, "
+            f"{_VERSION_2024!r} or no key (2023 format)"
         )
     team_size = _key(data, "teamSize", int, path)
     if team_size < 1:
@@ -348,6 +449,17 @@ def load_lorr_problem(path: str | Path) -> LorrProblem:
     task_file = path.parent / _key(data, "taskFile", str, path)
     starts = _load_starts(agent_file, grid, team_size, path)
     tasks = _load_tasks(task_file, grid, version)
+    counter, size, delay = 1, 1.0, None
+    if version == 2026:
+        counter = _key(data, "agentCounter", int, path) if "agentCounter" in data else 10
+        if counter < 1:
+            raise SiteError(f"{path}: key 'agentCounter' must be >= 1, got {counter}")
+        size = float(_key(data, "agentSize", (int, float), path)) if "agentSize" in data else 1.0
+        if not size > 0:
+            raise SiteError(f"{path}: key 'agentSize' must be > 0, got {size}")
+        if "delayConfig" not in data:
+            raise SiteError(f"{path}: missing key 'delayConfig'; 2026 problems need it")
+        delay = DelayConfig.parse(data["delayConfig"], str(path))
     return LorrProblem(
         path=path,
         site=Site.from_grid(grid),
@@ -357,4 +469,7 @@ def load_lorr_problem(path: str | Path) -> LorrProblem:
         num_tasks_reveal=reveal,
         assignment_strategy=strategy,
         version=version,
+        agent_counter=counter,
+        agent_size=size,
+        delay=delay,
     )

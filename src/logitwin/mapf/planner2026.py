@@ -1,0 +1,188 @@
+"""Our planner under the LoRR 2026 rules: schedule by travel, then PIBT rolled out over a
+few actions from the executor's predicted states.
+
+Each call (every planning interval):
+
+- **Schedule.** Robots that opened a task keep it. The others (free, or holding a task
+  they have not reached yet, in fleets up to ``rematch_max``) are matched to the open
+  tasks nobody has opened, cheapest first (travel from the predicted cell to the first
+  errand plus the task's own length; :func:`~logitwin.control.assignment.greedy_assign`),
+  with at most ``first_cap`` robots heading for one first errand.
+- **Plan.** PIBT over (cell, orientation) with turn-aware tables on maps up to 5,000 free
+  cells, BFS cell tables above, without rotations (``cycles=False``: the executor needs
+  that), rolled out ``steps`` actions. A robot that reaches an errand during the rollout
+  heads for the next one at once. Robots with a backlog staged (delayed, or waiting
+  for their turn at a cell) get no new actions: they are pinned where they are predicted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from logitwin.control.assignment import greedy_assign
+from logitwin.control.pibt import PIBT, RotationDistances
+from logitwin.mapf.rules2026 import Plan2026, PlannerView
+from logitwin.site.distance import DistanceOracle
+from logitwin.site.io import LorrProblem
+
+__all__ = ["PibtPlanner2026", "Planner2026Params"]
+
+_CODES = {"F": 0, "R": 1, "C": 2, "W": 3}
+_DX = (1, 0, -1, 0)
+_DY = (0, 1, 0, -1)
+
+
+@dataclass(frozen=True)
+class Planner2026Params:
+    """Tuning of :class:`PibtPlanner2026`.
+
+    Args:
+        steps: actions planned per call (``None``: the interval's ticks over the ticks
+            per action, plus one, as the start kit's planner does).
+        backlog: a robot with this many actions staged gets no new ones.
+        rematch_max: fleets up to this size re-match robots that have not reached their
+            task yet at every call.
+        first_cap: most robots heading for one first errand.
+        state_table_max_free: turn-aware tables on maps with at most this many free cells.
+        seed: PIBT's tie-breaking stream.
+    """
+
+    steps: int | None = None
+    backlog: int = 2
+    rematch_max: int = 1000
+    first_cap: int = 10
+    state_table_max_free: int = 5000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.backlog < 1:
+            raise ValueError(f"backlog must be >= 1, got {self.backlog}")
+        if self.rematch_max < 0 or self.first_cap < 1 or self.state_table_max_free < 0:
+            raise ValueError("rematch_max and state_table_max_free must be >= 0, first_cap >= 1")
+
+
+class PibtPlanner2026:
+    """Schedules and plans a 2026 problem's fleet (see the module docstring).
+
+    Args:
+        problem: the problem (its map, fleet and task templates).
+        interval_ticks: ticks between two plan adoptions.
+        params: tuning.
+    """
+
+    def __init__(
+        self, problem: LorrProblem, interval_ticks: int, params: Planner2026Params | None = None
+    ) -> None:
+        self.params = params or Planner2026Params()
+        p = self.params
+        grid = problem.grid
+        self.grid = grid
+        self.n = problem.team_size
+        self.steps = p.steps or interval_ticks // problem.agent_counter + 1
+        self.state_tables = int(grid.free.sum()) <= p.state_table_max_free
+        self.pibt = PIBT(
+            grid,
+            self.n,
+            np.random.default_rng(p.seed),
+            rotation=True,
+            state_tables=self.state_tables,
+            cycles=False,
+        )
+        self.oracle = DistanceOracle(grid)
+        self.turns = RotationDistances(grid) if self.state_tables else None
+        self._length: dict[int, int] = {}
+        self._templates = problem.tasks
+
+    def preprocess(self, budget_s: float) -> None:
+        """Distance tables to every errand of the task lines, while half the budget lasts
+        (the rest are made when first needed)."""
+        until = time.perf_counter() + budget_s / 2
+        for cell in sorted({c for t in self._templates for c in t}):
+            if time.perf_counter() > until:
+                return
+            self._table(cell)
+
+    def _table(self, goal: int) -> list[int]:
+        if self.turns is not None:
+            return self.turns.table(goal)
+        return self.oracle.dist_list(goal)
+
+    def _task_length(self, tid: int, errands: tuple[int, ...]) -> int:
+        length = self._length.get(tid)
+        if length is None:
+            length = sum(int(self.oracle.dist_map(b)[a]) for a, b in itertools.pairwise(errands))
+            self._length[tid] = length
+        return length
+
+    def schedule(self, view: PlannerView) -> list[int]:
+        """Each robot's task for this plan (see the module docstring)."""
+        p = self.params
+        out = list(view.task_of)
+        rematch = self.n <= p.rematch_max
+        # A robot whose staged moves pass its first errand opens its task before this plan
+        # is adopted: it keeps the task.
+        keeps = [
+            out[i] >= 0
+            and (view.opened[i] or view.errands[out[i]][0] in (view.loc[i], *view.staged_cells[i]))
+            for i in range(self.n)
+        ]
+        movable = [i for i in range(self.n) if out[i] < 0 or (rematch and not keeps[i])]
+        taken = {out[i] for i in range(self.n) if keeps[i]}
+        if not rematch:
+            taken |= {t for t in out if t >= 0}
+        free_tasks = [t for t in view.open_tasks if t not in taken and view.open_tasks[t] == 0]
+        if not movable or not free_tasks:
+            return out
+        for i in movable:
+            if rematch:
+                out[i] = -1
+        firsts = [view.errands[t][0] for t in free_tasks]
+        lengths = [float(self._task_length(t, view.errands[t])) for t in free_tasks]
+        cells = [view.loc[i] for i in movable]
+        capacity = dict.fromkeys(set(firsts), p.first_cap)
+        pairs = greedy_assign(cells, firsts, lengths, self.oracle.dist_map, capacity=capacity)
+        for a, t in pairs:
+            out[movable[a]] = free_tasks[t]
+        return out
+
+    def plan(self, view: PlannerView, budget_s: float) -> Plan2026:
+        """Schedule, then roll PIBT out ``steps`` actions (budget: PIBT is one pass a step,
+        well under it)."""
+        del budget_s  # one PIBT pass per step needs a few ms; nothing refines yet
+        schedule = self.schedule(view)
+        n, width = self.n, self.grid.width
+        pos, ori = list(view.loc), list(view.ori)
+        # Each robot's remaining errands: those of its task from the next one on.
+        todo: list[list[int]] = []
+        for i in range(n):
+            t = schedule[i]
+            if t < 0:
+                todo.append([])
+            else:
+                start = view.open_tasks.get(t, 0) if t == view.task_of[i] else 0
+                todo.append(list(view.errands[t][start:]))
+        pinned = [view.backlog[i] >= self.params.backlog for i in range(n)]
+        actions: list[list[int]] = [[] for _ in range(n)]
+        for _ in range(self.steps):
+            for i in range(n):  # an errand reached in the rollout: on to the next one
+                while todo[i] and pos[i] == todo[i][0] and len(todo[i]) > 1:
+                    todo[i].pop(0)
+            dists = [self._table(g[0]) if g else None for g in todo]
+            step = self.pibt.plan_actions(pos, ori, dists, pinned)
+            for i, a in enumerate(step):
+                code = _CODES[a]
+                actions[i].append(code)
+                if code == 0:
+                    o = ori[i]
+                    pos[i] += _DX[o] + _DY[o] * width
+                elif code == 1:
+                    ori[i] = (ori[i] + 1) % 4
+                elif code == 2:
+                    ori[i] = (ori[i] + 3) % 4
+        return Plan2026(actions, schedule)
