@@ -29,9 +29,9 @@ def test_forward_and_turns_take_k_ticks_and_a_wait_pauses():
 def test_a_straight_train_may_move_in_step_but_not_into_a_paused_leader():
     model = ActionModel(Grid.from_strings(["....."]), k=3, size=1.0)
     s = FleetState.start([1, 0])  # robot 0 leads, robot 1 follows, both face east
-    s2, done, err = _tick(model, s, [F, F])
+    _, done, err = _tick(model, s, [F, F])
     assert done == [F, F] and err == []  # in step: the squares only touch
-    s3, done, err = _tick(model, s, [W, F])
+    _, done, err = _tick(model, s, [W, F])
     assert done == [W, W] and len(err) == 1 and err[0][:3] == (1, 0, 1)
     assert "waits instead of F" in err[0][3]
 

@@ -43,7 +43,8 @@ class Planner2026Params:
     Args:
         steps: actions planned per call (``None``: the interval's ticks over the ticks
             per action, plus one, as the start kit's planner does).
-        backlog: a robot with this many actions staged gets no new ones.
+        backlog: a robot with this many actions staged gets no new ones (``None``: one
+            more than a plan's steps: it has not started on the last plan yet).
         rematch_max: fleets up to this size re-match robots that have not reached their
             task yet at every call.
         first_cap: most robots heading for one first errand.
@@ -52,7 +53,7 @@ class Planner2026Params:
     """
 
     steps: int | None = None
-    backlog: int = 2
+    backlog: int | None = None
     rematch_max: int = 1000
     first_cap: int = 10
     state_table_max_free: int = 5000
@@ -61,7 +62,7 @@ class Planner2026Params:
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 1:
             raise ValueError(f"steps must be >= 1, got {self.steps}")
-        if self.backlog < 1:
+        if self.backlog is not None and self.backlog < 1:
             raise ValueError(f"backlog must be >= 1, got {self.backlog}")
         if self.rematch_max < 0 or self.first_cap < 1 or self.state_table_max_free < 0:
             raise ValueError("rematch_max and state_table_max_free must be >= 0, first_cap >= 1")
@@ -85,6 +86,7 @@ class PibtPlanner2026:
         self.grid = grid
         self.n = problem.team_size
         self.steps = p.steps or interval_ticks // problem.agent_counter + 1
+        self.backlog = p.backlog or self.steps + 1
         self.state_tables = int(grid.free.sum()) <= p.state_table_max_free
         self.pibt = PIBT(
             grid,
@@ -167,7 +169,7 @@ class PibtPlanner2026:
             else:
                 start = view.open_tasks.get(t, 0) if t == view.task_of[i] else 0
                 todo.append(list(view.errands[t][start:]))
-        pinned = [view.backlog[i] >= self.params.backlog for i in range(n)]
+        pinned = [view.backlog[i] >= self.backlog for i in range(n)]
         actions: list[list[int]] = [[] for _ in range(n)]
         for _ in range(self.steps):
             for i in range(n):  # an errand reached in the rollout: on to the next one

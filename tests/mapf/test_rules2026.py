@@ -1,0 +1,147 @@
+"""The 2026 rules on tiny hand-made problems: ticks per action, plan adoption and its
+budgets, the executor under delays, and the validator catching what breaks them."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from logitwin.errors import LogitwinError
+from logitwin.mapf.planner2026 import PibtPlanner2026
+from logitwin.mapf.rules2026 import Plan2026, PlannerView, Timing, run_2026
+from logitwin.mapf.validate2026 import validate_2026
+from logitwin.site.io import load_lorr_problem
+
+
+def _problem(tmp_path, rows, starts, tasks, delay=None, counter=3, size=1.0, reveal=1.5):
+    (tmp_path / "m.map").write_text(
+        "\n".join(["type octile", f"height {len(rows)}", f"width {len(rows[0])}", "map", *rows])
+        + "\n"
+    )
+    (tmp_path / "a.agents").write_text(f"{len(starts)}\n" + "\n".join(map(str, starts)) + "\n")
+    body = "\n".join(",".join(map(str, t)) for t in tasks)
+    (tmp_path / "t.tasks").write_text(f"{len(tasks)}\n{body}\n")
+    spec = {
+        "mapFile": "m.map", "agentFile": "a.agents", "teamSize": len(starts),
+        "taskFile": "t.tasks", "numTasksReveal": reveal, "version": "2026 LoRR",
+        "agentCounter": counter, "agentSize": size,
+        "delayConfig": delay or {
+            "seed": 0, "minDelay": 1, "maxDelay": 2, "eventModel": "bernoulli", "pDelay": 0.0,
+            "durationModel": "uniform", "gaussMeanRatio": 0.5, "gaussStdRatio": 0.2,
+        },
+    }  # fmt: skip
+    (tmp_path / "p.json").write_text(json.dumps(spec))
+    return load_lorr_problem(tmp_path / "p.json")
+
+
+class Scripted:
+    """A planner that gives robot 0 one fixed plan and takes a set time to think."""
+
+    def __init__(self, actions, task=0, think=(0.0,)):
+        self.actions, self.task, self.think, self.calls = actions, task, list(think), 0
+        self.clock = 0.0
+
+    def preprocess(self, budget_s):
+        pass
+
+    def plan(self, view: PlannerView, budget_s: float) -> Plan2026:
+        self.clock += self.think[min(self.calls, len(self.think) - 1)]
+        self.calls += 1
+        first = self.calls == 1
+        others = len(view.loc) - 1  # the other robots wait, with no task
+        acts = self.actions if first else []
+        task = self.task if view.task_of[0] < 0 and first else -1
+        return Plan2026([acts] + [[]] * others, [task] + [-1] * others)
+
+
+def test_each_action_takes_agent_counter_ticks(tmp_path):
+    # One robot at (0,0) facing east; its task: the cell two to the east.
+    p = _problem(tmp_path, ["....."], [0], [(2,)], reveal=1.0)
+    planner = Scripted([0, 0])  # F, F
+    out = run_2026(p, planner, 12, Timing(), clock=lambda: planner.clock).output
+    assert out["actualPaths"] == ["[(0,0,0,0,0):(F 6,W 6)]"]
+    assert out["events"] == [[6, 0, 0, 1]] and out["numTaskFinished"] == 1
+    assert out["actualSchedule"] == ["0:0"] and out["agentMaxCounter"] == 3
+    assert validate_2026(out, p).ok
+
+
+def test_a_late_planner_delays_adoption_and_counts_a_timeout(tmp_path):
+    p = _problem(tmp_path, ["......"], [0], [(5,)], reveal=1.0)
+    # First call on time; the second takes 2.35 s: its plan comes 24 ticks after launch.
+    planner = Scripted([0], think=(0.0, 2.35, 0.0))
+    res = run_2026(p, planner, 60, Timing(), clock=lambda: planner.clock)
+    a = res.adoptions
+    assert (a[1].launched, a[1].adopted) == (0, 24) and a[2].launched == 24
+    assert res.output["numEntryTimeouts"] == 1
+
+
+def test_preprocessing_over_budget_stops_the_run(tmp_path):
+    p = _problem(tmp_path, ["...."], [0], [(3,)])
+
+    class Slow(Scripted):
+        def preprocess(self, budget_s):
+            self.clock += 31.0
+
+    planner = Slow([0])
+    with pytest.raises(LogitwinError, match="preprocessing took 31.0 s"):
+        run_2026(p, planner, 5, Timing(), clock=lambda: planner.clock)
+
+
+def test_a_dense_fleet_under_heavy_delays_stays_valid(tmp_path):
+    rows = ["........", "..@@....", "........", "....@...", "........", "........"]
+    free = [r * 8 + c for r, row in enumerate(rows) for c, ch in enumerate(row) if ch == "."]
+    starts = free[::3][:12]
+    tasks = [(free[(7 * k) % len(free)], free[(11 * k + 5) % len(free)]) for k in range(30)]
+    delay = {"seed": 4, "minDelay": 1, "maxDelay": 6, "eventModel": "bernoulli", "pDelay": 0.15,
+             "durationModel": "uniform", "gaussMeanRatio": 0.5, "gaussStdRatio": 0.2}  # fmt: skip
+    p = _problem(tmp_path, rows, starts, tasks, delay=delay)
+    res = run_2026(p, PibtPlanner2026(p, 10), 1500)
+    out = res.output
+    assert out["numPlannerErrors"] == 0 and out["numScheduleErrors"] == 0
+    assert sum(len(iv) for iv in out["delayIntervals"]) > 100
+    assert out["numTaskFinished"] > 20
+    report = validate_2026(out, p)
+    assert report.ok, report.to_dict()
+
+
+def test_the_validator_catches_broken_results(tmp_path):
+    rows = ["......", "......"]
+    delay = {"seed": 2, "minDelay": 2, "maxDelay": 3, "eventModel": "bernoulli", "pDelay": 0.05,
+             "durationModel": "uniform", "gaussMeanRatio": 0.5, "gaussStdRatio": 0.2}  # fmt: skip
+    p = _problem(tmp_path, rows, [0, 5, 6], [(11,), (3,), (8,), (1,)], delay=delay)
+    out = run_2026(p, PibtPlanner2026(p, 10), 300).output
+    assert validate_2026(out, p).ok
+    bad = copy.deepcopy(out)
+    bad["numTaskFinished"] += 1
+    assert not validate_2026(bad, p).ok
+    bad = copy.deepcopy(out)
+    bad["delayIntervals"][0] = []
+    assert validate_2026(bad, p).delay_errors
+    bad = copy.deepcopy(out)
+    bad["actualPaths"][1] = "[(0,0,5,0,0):(C 6,F 294)]"  # turns north... and drives off the map
+    assert validate_2026(bad, p).invalid_moves
+    bad = copy.deepcopy(out)
+    bad["start"][2] = [0, 4, "E"]
+    assert validate_2026(bad, p).invalid_moves  # not the problem's start
+    bad = copy.deepcopy(out)
+    bad["events"] = bad["events"][1:]
+    assert validate_2026(bad, p).event_errors
+
+
+def test_the_validator_sees_squares_overlap(tmp_path):
+    p = _problem(tmp_path, ["......"], [0, 3], [(5,), (4,)], reveal=1.0)
+    planner = Scripted([])
+    out = run_2026(p, planner, 30, clock=lambda: planner.clock).output
+    out["events"], out["numTaskFinished"] = [], 0
+    out["actualSchedule"] = ["", ""]
+    assert validate_2026(out, p).ok
+    # Robot 0 drives east into robot 1, which stands still two cells ahead.
+    out["actualPaths"][0] = "[(0,0,0,0,0):(F 9,W 21)]"
+    report = validate_2026(out, p)
+    assert report.collisions and "robots 0 and 1 overlap during tick 6" in report.collisions[0]
+    # Behind it, in step, a straight train only touches: no collision.
+    out["actualPaths"][1] = "[(0,0,3,0,0):(F 6,W 24)]"
+    out["actualPaths"][0] = "[(0,0,0,0,0):(W 3,F 6,W 21)]"
+    assert not validate_2026(out, p).collisions
