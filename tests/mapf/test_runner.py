@@ -5,11 +5,13 @@ import pytest
 
 from logitwin.control.pibt import RotationDistances
 from logitwin.errors import LogitwinError, SiteError
-from logitwin.mapf import runner as lorr
+from logitwin.mapf.params import RunnerParams
 from logitwin.mapf.runner import LorrRunner, horizon_for
 from logitwin.mapf.validate import validate_result
 from logitwin.site.io import load_lorr_problem
 from tests.conftest import write_lorr_problem
+
+TUNED = RunnerParams()
 
 
 def test_runs_valid_and_output_has_lorr_fields(tmp_path):
@@ -98,22 +100,25 @@ def test_dense_maps_plan_with_epibt_and_near_full_ones_with_fewer_robots_working
     p = load_lorr_problem(write_lorr_problem(tmp_path, free[:20], tasks))
     runner = LorrRunner(p, refine_s=0.005)  # 20 robots on 22 cells: near-full
     assert runner.near_full and runner.planner == "epibt" and runner.epibt is not None
-    assert runner.active_density == lorr.DENSE_ACTIVE_DENSITY
-    most = int(lorr.DENSE_ACTIVE_DENSITY * 22)
+    assert runner.active_density == TUNED.dense_active_density
+    most = int(TUNED.dense_active_density * 22)
     for _ in range(60):
         runner.step()
         assert sum(tid >= 0 for tid in runner.assignment) <= most
     res = runner.result()
     assert res["numTaskFinished"] > 0
     assert validate_result(res, p).ok
-    assert LorrRunner(p).refine_s == lorr.EPIBT_REFINE_S
+    assert LorrRunner(p).refine_s == TUNED.epibt_refine_s
+    tuned = RunnerParams(dense_active_density=0.5, epibt_refine_s=0.25)
+    assert LorrRunner(p, params=tuned).active_density == 0.5
+    assert LorrRunner(p, params=tuned).refine_s == 0.25
     explicit = LorrRunner(p, refine_s=0.002, active_density=1.0, planner="pibt")
     assert explicit.refine_s == 0.002 and explicit.max_active == 20 and explicit.epibt is None
     assert LorrRunner(p, planner="pibt").refine_s == 0  # PIBT alone on near-full maps
     # Sparse maps keep PIBT with the windowed LNS.
     roomy = LorrRunner(load_lorr_problem(write_lorr_problem(tmp_path, [0, 5], tasks)))
-    assert not roomy.near_full and roomy.planner == "pibt" and roomy.refine_s == lorr.REFINE_S
-    assert roomy.active_density == lorr.ACTIVE_DENSITY
+    assert not roomy.near_full and roomy.planner == "pibt" and roomy.refine_s == TUNED.refine_s
+    assert roomy.active_density == TUNED.active_density
     with pytest.raises(ValueError, match="active_density"):
         LorrRunner(p, active_density=0)
     with pytest.raises(ValueError, match="planner must be"):
@@ -134,12 +139,11 @@ def test_dense_maps_plan_with_epibt_and_near_full_ones_with_fewer_robots_working
     assert LorrRunner(p, guidance=False).rot.table(goal) == plain.table(goal)
 
 
-def test_a_station_takes_at_most_first_cap_robots_heading_to_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(lorr, "FIRST_CAP", 2)
+def test_a_station_takes_at_most_first_cap_robots_heading_to_it(tmp_path):
     # every task starts at cell 5 (a station); six robots
     tasks = [(5, c) for c in (0, 12, 23, 18, 3, 20) * 6]
     p = load_lorr_problem(write_lorr_problem(tmp_path, [0, 2, 12, 14, 20, 23], tasks))
-    runner = LorrRunner(p, refine_s=0, active_density=1.0)
+    runner = LorrRunner(p, refine_s=0, active_density=1.0, params=RunnerParams(first_cap=2))
     heading = []
     for _ in range(40):
         runner.step()
@@ -193,24 +197,50 @@ def test_lns_refinement_stays_valid_and_beats_pibt_alone(tmp_path):
     assert refined["numTaskFinished"] > alone["numTaskFinished"]
 
 
-def test_large_map_path_with_lanes_stays_valid(tmp_path, monkeypatch):
-    """Maps above STATE_TABLE_MAX_FREE use cell tables under one-way lane costs."""
-    import logitwin.mapf.runner as lorr
-
-    monkeypatch.setattr(lorr, "STATE_TABLE_MAX_FREE", 0)
+def test_large_map_path_with_lanes_stays_valid(tmp_path):
+    """Maps above ``state_table_max_free`` use cell tables under one-way lane costs."""
+    large = RunnerParams(state_table_max_free=0)
     p = load_lorr_problem(
         write_lorr_problem(tmp_path, [0, 5, 18], [(23, 0), (12, 17), (5, 20), (3, 21, 6)])
     )
-    runner = LorrRunner(p)
+    runner = LorrRunner(p, params=large)
     assert not runner.state_tables and runner.lanes is not None
+    assert runner.lane_penalty == large.lane_penalty_large
     res = runner.run(40)
     report = validate_result(res, p)
     assert report.ok, report.to_dict()
     assert res["numTaskFinished"] > 3
-    plain = LorrRunner(p, guidance=False)
+    plain = LorrRunner(p, guidance=False, params=large)
     assert plain.lanes is None and plain.guided is None
     with pytest.raises(ValueError, match="needs state distance tables"):
-        LorrRunner(p, planner="epibt")
+        LorrRunner(p, planner="epibt", params=large)
+    assert LorrRunner(p).state_tables  # the tuned limit: tables on a small map
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [
+        ("active_density", 0, r"\(0, 1\]"),
+        ("refine_share", 1.5, r"\(0, 1\]"),
+        ("refine_s", -0.1, r"\[0, inf\)"),
+        ("congestion_table_s", float("nan"), r"\[0, inf\)"),
+        ("first_cap", 0, r"\[1, inf\)"),
+        ("first_cap", 2.5, "an int"),
+        ("queue_wait", True, "a number"),
+        ("epibt_depths", ((0.6, 5), (0.5, 4), (1.0, 3)), "fills rising"),
+        ("epibt_depths", ((0.6, 5),), "at least 1"),
+        ("epibt_depths", ((1.0, 0),), "depths >= 1"),
+    ],
+)
+def test_runner_params_name_the_field_and_its_range(field, value, allowed):
+    with pytest.raises(ValueError, match=rf"RunnerParams\.{field} must .*{allowed}"):
+        RunnerParams(**{field: value})
+
+
+def test_runner_params_choose_the_epibt_depth_by_fill():
+    assert [TUNED.depth_for(n, 100) for n in (10, 60, 61, 90, 91, 100)] == [5, 5, 4, 4, 3, 3]
+    shallow = RunnerParams(epibt_depths=((1.0, 2),))
+    assert shallow.depth_for(99, 100) == 2
 
 
 def test_epibt_keeps_a_dense_fleet_valid_and_beats_pibt_alone(tmp_path):
@@ -222,8 +252,10 @@ def test_epibt_keeps_a_dense_fleet_valid_and_beats_pibt_alone(tmp_path):
     p = _random_problem(tmp_path, rng, rows, robots=45, tasks=600, errands=3)
     epibt = LorrRunner(p, refine_s=0.01)
     assert epibt.planner == "epibt" and epibt.congestion is not None
-    assert epibt.active_density == lorr.EPIBT_ACTIVE_DENSITY
-    assert epibt.congestion_penalty == round(lorr.CONGESTION_PER_FILL * 45 / len(p.grid.free_cells))
+    assert epibt.active_density == TUNED.epibt_active_density
+    assert epibt.congestion_penalty == round(
+        TUNED.congestion_per_fill * 45 / len(p.grid.free_cells)
+    )
     res = epibt.run(200)
     report = validate_result(res, p)
     assert report.ok, report.to_dict()

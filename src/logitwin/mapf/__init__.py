@@ -13,6 +13,7 @@ from logitwin.mapf.actions import (
     apply_action,
     check_step,
 )
+from logitwin.mapf.params import RunnerParams
 from logitwin.mapf.runner import LorrRunner, Task, horizon_for
 from logitwin.mapf.validate import ValidationReport, validate_result
 
@@ -22,6 +23,7 @@ __all__ = [
     "ORIENT_NAMES",
     "ActionError",
     "LorrRunner",
+    "RunnerParams",
     "Task",
     "ValidationReport",
     "apply_action",

@@ -25,100 +25,12 @@ from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.control.planner import FleetPlanner, FleetView
 from logitwin.errors import SiteError
 from logitwin.mapf.actions import ORIENT_NAMES, check_step
+from logitwin.mapf.params import RunnerParams
 from logitwin.site.distance import DistanceOracle
 from logitwin.site.guidance import GuidedDistances, lane_costs
 from logitwin.site.io import LorrProblem
 
-__all__ = [
-    "CONGESTION_MIN_FILL",
-    "CONGESTION_PER_FILL",
-    "CONGESTION_TABLE_S",
-    "DENSE_FILL",
-    "EPIBT_ACTIVE_DENSITY",
-    "EPIBT_DEPTHS",
-    "EPIBT_FILL",
-    "EPIBT_REFINE_S",
-    "REFINE_S",
-    "REFINE_SHARE",
-    "STATE_TABLE_MAX_FREE",
-    "LorrRunner",
-    "Task",
-    "horizon_for",
-]
-
-STATE_TABLE_MAX_FREE = 5000
-# Robots on tasks at most on this share of the free cells; the rest park. Tuned on the
-# random 32x32 instances: RANDOM-03 (49% of cells hold a robot) 711 -> 863 tasks,
-# RANDOM-04 (85%) 641 -> 914; 0.2-0.6 tried. With LNS at 500 ms, RANDOM-03 at 0.25 and 0.4
-# fell behind 0.3 (1,069 against 1,185 tasks by step 700; 351 against 409 by step 200).
-ACTIVE_DENSITY = 0.3
-# Windowed LNS refines PIBT's rollout for REFINE_S seconds a step, never past this share
-# of the step budget. 500 ms against 100 ms: RANDOM-02 1,106 / 1,083 / 1,067 (two seeds,
-# the benchmark) against 939-1,016 tasks, RANDOM-03 1,324 / 1,200 against 1,115-1,177;
-# RANDOM-01 (660-665 / 659) and RANDOM-04 (963-1,009 / 964-1,033) hold; 800 ms gave
-# RANDOM-02 no more (1,066). Near-full maps skip it (below).
-REFINE_S = 0.5
-REFINE_SHARE = 0.8
-# Near-full maps (robots on more than DENSE_FILL of the free cells) are a sliding puzzle:
-# a 10-step window finds no room to re-plan into, and LNS only costs PIBT its time. They
-# run PIBT alone with more robots working. RANDOM-05 (98% full), 2000 steps: 933 tasks
-# with LNS at 0.3; PIBT alone 1101 at 0.5, 1137 at 0.6, 1123-1150 at 0.7 (4 seeds), 1140
-# at 0.8, 948 with every robot working; at 0.7 with 500 ms of LNS, 93 tasks by step 300
-# against 165 for PIBT alone. RANDOM-04 (85%) keeps LNS: 994 against 951.
-DENSE_FILL = 0.9
-DENSE_ACTIVE_DENSITY = 0.7
-# Maps with state tables and robots on more than EPIBT_FILL of the free cells plan with
-# EPIBT (multi-action operations) and its refinement rounds for EPIBT_REFINE_S a step;
-# sparser ones with PIBT and the windowed LNS. Tasks, EPIBT against PIBT + LNS (500 ms):
-# RANDOM-01 (12% fill) 641 (depth 5, 200 ms) / 660-665; RANDOM-02 (24%) 1,132 (depth
-# 5, 200 ms) / 1,067-1,106. Depth 3, 200 ms: RANDOM-03 (49%) 1,685 / 1,200-1,324,
-# RANDOM-04 (85%) 1,775 / 963-1,009, RANDOM-05 (98%) 2,156 / 1,160.
-EPIBT_FILL = 0.2
-# Longer operations see further but cost more per round: RANDOM-03 at 200 ms finished
-# 1,690 / 1,797 / 1,873 / 1,773 tasks with depth 3 / 4 / 5 / 6; RANDOM-04 at 500 ms
-# 1,790 / 1,765 with 3 / 5 and 1,967 with 4 (annealing); RANDOM-05 at 500 ms had 468
-# tasks by step 500 with depth 5 and 828 with 3 (pure Python). Compiled, with congestion
-# distances, RANDOM-05 by step 500: 903 / 960 / 788 at depth 3 / 4 / 5, but over the
-# whole run depth 4 fell behind: 2,341 against 2,478 tasks. Robots on up to 60% of the
-# free cells: depth 5; up to DENSE_FILL: 4; above: 3.
-EPIBT_DEPTHS = ((0.6, 5), (DENSE_FILL, 4), (1.0, 3))
-# Rounds settle within 50 ms on RANDOM-03 (depth 3: 1,692 / 1,685 tasks at 50 / 200 ms),
-# not on the fuller maps: RANDOM-05 1,863 / 2,156 / 2,351 at 50 / 200 / 500 ms,
-# RANDOM-04 1,775 / 1,790 at 200 / 500 ms; RANDOM-03 at depth 5 (annealing) 1,900 /
-# 1,947 at 200 / 500 ms.
-EPIBT_REFINE_S = 0.5
-# EPIBT steers by distances that charge for entering a cell a robot stands on
-# (CongestionDistances): CONGESTION_PER_FILL times the fleet's share of the free cells,
-# as the LoRR 2024 winner did, on maps fuller than CONGESTION_MIN_FILL but not near-full.
-# Stale tables are rebuilt for up to CONGESTION_TABLE_S a step, the stalest first. They
-# pay with more robots working (EPIBT_ACTIVE_DENSITY); on the sparser RANDOM-02 (24%,
-# every robot working either way) they cost tasks: 1,109 against 1,160 without; on the
-# near-full RANDOM-05 2,478 against 2,507 and 2,554 without (whole runs).
-CONGESTION_PER_FILL = 28
-CONGESTION_MIN_FILL = 0.4
-CONGESTION_TABLE_S = 0.05
-# With EPIBT steering around robots more of them can work at once. Tasks by step 400:
-# RANDOM-03 (49% fill) 1,050 at 0.3 (either distances); every robot working 1,159 with
-# congestion distances, 1,074 without; 0.45: 1,146. RANDOM-04 (85%) 1,030 at 0.3 (1,020
-# without congestion distances), 1,093 at 0.45, 1,062 at 0.5, 1,029 at 0.6, 927 with
-# every robot. RANDOM-05 (98%, near-full) keeps DENSE_ACTIVE_DENSITY: 903 / 884 by step
-# 500 at 0.7 / 0.5 (874 at 0.7 without congestion distances).
-EPIBT_ACTIVE_DENSITY = 0.45
-# Share of the step budget that computing new guided distance tables may take.
-GUIDED_TABLE_SHARE = 0.3
-# Station queues (2024 scheduler): a task's first errand costs QUEUE_WAIT steps more per
-# robot already heading there, and takes at most FIRST_CAP of them; tasks at a full one
-# wait. On WAREHOUSE every task starts at one of 352 stations and greedy's nearest picks
-# piled up to 40 robots on some while the median had 5; those queues spilled into the
-# one-way lanes and the jams spread. First 1,200 steps: 16,218 tasks uncapped, 17,356
-# with 3 and 14 (the last 100 steps 964 -> 1,433); caps of 8 starved the stations, 20
-# capped too little. Once every row and column was one-way, a lower cap paid over whole
-# runs: 5,000 steps, WAREHOUSE 80,934 / 78,761 with caps 10 / 14 (20 was 2.6% behind 14
-# at step 2,700), SORTATION 88,487 / 86,196.
-QUEUE_WAIT = 3.0
-FIRST_CAP = 10
-REMATCH_MAX_ROBOTS = 1000  # re-match unopened tasks every step up to this fleet size
-SCHEDULE_BATCH = 400  # free robots matched per step above REMATCH_MAX_ROBOTS
+__all__ = ["LorrRunner", "Task", "horizon_for"]
 
 
 @dataclass
@@ -144,18 +56,20 @@ class LorrRunner:
         max_cached_maps: distance maps kept in memory (LRU).
         active_density: at most this share of the free cells holds a robot on a task
             (2024); the others park (1.0: every robot works). ``None``:
-            ``DENSE_ACTIVE_DENSITY`` on near-full maps, else ``EPIBT_ACTIVE_DENSITY``
-            with EPIBT and ``ACTIVE_DENSITY`` with PIBT.
-        refine_s: seconds of windowed LNS per step after PIBT's rollout, never past
-            ``REFINE_SHARE`` of the step budget (0: PIBT alone). ``None``: ``REFINE_S``,
-            or 0 on near-full maps (robots on more than ``DENSE_FILL`` of the free
-            cells). Maps with more than ``STATE_TABLE_MAX_FREE`` free cells use PIBT
-            alone.
+            ``params.dense_active_density`` on near-full maps, else
+            ``params.epibt_active_density`` with EPIBT and ``params.active_density`` with
+            PIBT.
+        refine_s: seconds of refinement per step (EPIBT's rounds, or windowed LNS after
+            PIBT's rollout), never past ``params.refine_share`` of the step budget (0:
+            none). ``None``: ``params.epibt_refine_s`` with EPIBT, else
+            ``params.refine_s``, or 0 on near-full maps (robots on more than
+            ``params.dense_fill`` of the free cells). Maps with more than
+            ``params.state_table_max_free`` free cells use PIBT alone.
         window: steps the LNS plans ahead; neighbourhood: robots it re-plans together.
         yield_after: a robot on a task that has not moved forward for this many steps
             drops its goal for one step, so others push it aside (0: never). Small maps
             only: on WAREHOUSE it cost tasks (36,812 against 41,872 without).
-        guidance: on maps with more than ``STATE_TABLE_MAX_FREE`` free cells, and on
+        guidance: on maps with more than ``params.state_table_max_free`` free cells, and on
             near-full ones, every row and column is one-way
             (:func:`logitwin.site.guidance.lane_costs`).
         lane_penalty: cost of a wrong-way move there. ``None``: 4 on large maps (tasks
@@ -164,13 +78,15 @@ class LorrRunner:
             near-full ones (RANDOM-05, 2,000 steps, at 3 / 4 / 8: 2,858 / 2,813 /
             2,745).
         planner: "pibt" or "epibt" (``None``: chosen by the map and fleet, see
-            ``EPIBT_FILL``).
+            ``params.epibt_fill``).
         congestion_penalty: with EPIBT, robots steer by distances that charge this much
             for entering a cell another robot stands on
             (:class:`logitwin.control.congestion.CongestionDistances`; 0: plain turn-aware
-            distances). ``None``: ``CONGESTION_PER_FILL`` times the share of free cells
-            holding a robot (at least 1) where that share is above
-            ``CONGESTION_MIN_FILL`` and the map is not near-full, else 0.
+            distances). ``None``: ``params.congestion_per_fill`` times the share of free
+            cells holding a robot (at least 1) where that share is above
+            ``params.congestion_min_fill`` and the map is not near-full, else 0.
+        params: the tuning the ``None`` choices above are made by
+            (:class:`~logitwin.mapf.params.RunnerParams`; the default is the tuned one).
     """
 
     problem: LorrProblem
@@ -186,6 +102,7 @@ class LorrRunner:
     lane_penalty: int | None = None
     planner: str | None = None
     congestion_penalty: int | None = None
+    params: RunnerParams = field(default_factory=RunnerParams)
     # --- state, filled by run() ---
     cells: list[int] = field(default_factory=list)
     orients: list[int] = field(default_factory=list)
@@ -206,33 +123,34 @@ class LorrRunner:
         self.grid = p.grid
         self.n = p.team_size
         n_free = len(self.grid.free_cells)
-        self.near_full = self.n > DENSE_FILL * n_free
+        prm = self.params
+        self.near_full = self.n > prm.dense_fill * n_free
         # Exact turn-aware distance tables where the map is small enough to afford them.
-        self.state_tables = n_free <= STATE_TABLE_MAX_FREE
+        self.state_tables = n_free <= prm.state_table_max_free
         if self.planner is None:
-            dense = self.n > EPIBT_FILL * n_free
+            dense = self.n > prm.epibt_fill * n_free
             self.planner = "epibt" if self.state_tables and dense else "pibt"
         if self.planner not in ("pibt", "epibt"):
             raise ValueError(f"planner must be 'pibt' or 'epibt', got {self.planner!r}")
         if self.planner == "epibt" and not self.state_tables:
             raise ValueError(
                 f"planner 'epibt' needs state distance tables: at most "
-                f"{STATE_TABLE_MAX_FREE} free cells, the map has {n_free}"
+                f"{prm.state_table_max_free} free cells, the map has {n_free}"
             )
         if self.refine_s is None:
             if self.planner == "epibt":
-                self.refine_s = EPIBT_REFINE_S
+                self.refine_s = prm.epibt_refine_s
             else:
-                self.refine_s = 0.0 if self.near_full else REFINE_S
+                self.refine_s = 0.0 if self.near_full else prm.refine_s
         if self.refine_s < 0:
             raise ValueError(f"refine_s must be >= 0 s, got {self.refine_s}")
         if self.active_density is None:
             if self.near_full:
-                self.active_density = DENSE_ACTIVE_DENSITY
+                self.active_density = prm.dense_active_density
             elif self.planner == "epibt":
-                self.active_density = EPIBT_ACTIVE_DENSITY
+                self.active_density = prm.epibt_active_density
             else:
-                self.active_density = ACTIVE_DENSITY
+                self.active_density = prm.active_density
         if not 0 < self.active_density <= 1:
             raise ValueError(f"active_density must be in (0, 1], got {self.active_density}")
         self.max_active = max(1, min(self.n, int(self.active_density * n_free)))
@@ -247,7 +165,8 @@ class LorrRunner:
         # 2,215 against 2,278 (at 4): off there.
         lanes_on = self.guidance and (not self.state_tables or self.near_full)
         if self.lane_penalty is None:
-            self.lane_penalty = 4 if not self.state_tables else 3
+            large = not self.state_tables
+            self.lane_penalty = prm.lane_penalty_large if large else prm.lane_penalty_near_full
         self.lanes = lane_costs(self.grid, self.lane_penalty) if lanes_on else None
         state_lanes = self.lanes if self.state_tables else None
         self.rot = RotationDistances(self.grid, self.max_cached_maps, state_lanes)
@@ -263,7 +182,7 @@ class LorrRunner:
             state_tables=self.state_tables,
             move_cost=None if self.state_tables else self.lanes,
         )
-        depth = next(d for fill, d in EPIBT_DEPTHS if self.n <= fill * n_free or fill >= 1)
+        depth = prm.depth_for(self.n, n_free)
         rng_epibt = np.random.default_rng(self.seed + 2)
         self.epibt = (
             EPIBT(self.grid, self.n, rng_epibt, depth=depth, refine_s=self.refine_s)
@@ -272,8 +191,8 @@ class LorrRunner:
         )
         if self.congestion_penalty is None:
             fill = self.n / n_free
-            on = fill > CONGESTION_MIN_FILL and not self.near_full
-            self.congestion_penalty = max(1, round(CONGESTION_PER_FILL * fill)) if on else 0
+            on = fill > prm.congestion_min_fill and not self.near_full
+            self.congestion_penalty = max(1, round(prm.congestion_per_fill * fill)) if on else 0
         if self.congestion_penalty < 0:
             raise ValueError(f"congestion_penalty must be >= 0, got {self.congestion_penalty}")
         self.congestion = (
@@ -368,16 +287,17 @@ class LorrRunner:
         """
         if self.problem.version != 2024:
             return
-        rematch = self.n <= REMATCH_MAX_ROBOTS
+        prm = self.params
+        rematch = self.n <= prm.rematch_max_robots
         robots = [
             k
             for k in range(self.n)
             if self.assignment[k] < 0 or (rematch and self.tasks[self.assignment[k]].next == 0)
         ]
         if not rematch:
-            # Large fleets: at most SCHEDULE_BATCH free robots per step, so that the
+            # Large fleets: at most schedule_batch free robots per step, so that the
             # start, when every robot is free, does not blow the step budget.
-            robots = robots[:SCHEDULE_BATCH]
+            robots = robots[: prm.schedule_batch]
         if not rematch and self.max_active < self.n:
             # Admission control: match only as many free robots as may start a task;
             # scoring the rest against every open task would eat the step budget.
@@ -403,9 +323,9 @@ class LorrRunner:
         pairs = greedy_assign(
             [self.cells[k] for k in robots],
             firsts,
-            [t.length + QUEUE_WAIT * load.get(t.errands[0], 0) for t in open_tasks],
+            [t.length + prm.queue_wait * load.get(t.errands[0], 0) for t in open_tasks],
             self.oracle.dist_map,
-            capacity={c: FIRST_CAP - load.get(c, 0) for c in firsts},
+            capacity={c: prm.first_cap - load.get(c, 0) for c in firsts},
         )
         for k in robots:
             self.assignment[k] = -1
@@ -462,7 +382,7 @@ class LorrRunner:
             dists = self._guided_tables(goals, t0)
         else:
             dists = [self.oracle.dist_map(g) if g >= 0 else None for g in goals]
-        deadline = t0 + REFINE_SHARE * self.step_budget_s
+        deadline = t0 + self.params.refine_share * self.step_budget_s
         if self.epibt is not None:
             view = self._epibt_view(goals, dists, deadline)
         else:
@@ -509,7 +429,7 @@ class LorrRunner:
             urgency[k] = here + self._length(t.errands[t.next :])
         tables: list[Any] = dists
         if self.congestion is not None:
-            limit = min(deadline, time.perf_counter() + CONGESTION_TABLE_S)
+            limit = min(deadline, time.perf_counter() + self.params.congestion_table_s)
             self.congestion.update(self.cells, goals, limit)
             tables = [self.congestion.table(g) if g >= 0 else None for g in goals]
         return FleetView(self.cells, self.orients, tables, goals, urgency, None, self._followed)
@@ -519,7 +439,7 @@ class LorrRunner:
         uses its plain BFS table until a later step has time to compute it."""
         guided = self.guided
         assert guided is not None
-        limit = t0 + GUIDED_TABLE_SHARE * self.step_budget_s
+        limit = t0 + self.params.guided_table_share * self.step_budget_s
         out: list[Any] = []
         for g in goals:
             if g < 0:
