@@ -8,7 +8,7 @@ few robots out, re-planning them one by one with space-time A* around everyone e
 plans, and keeping the result when the total cost does not rise. Only the first step is
 executed, and the next step starts again from a fresh PIBT rollout: carrying the refined
 plan over (shifted by a step) let the window's myopia settle into plans where robots
-facing each other both wait, and RANDOM-03 then gridlocked (102 tasks in 400 steps).
+facing each other both wait, and RANDOM-03 then gridlocked.
 
 A robot's cost over the window is the step at which it first stands on its goal, or
 ``window + H(last state)`` if it does not get there (``H``: its exact turn-aware distance

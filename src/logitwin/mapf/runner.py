@@ -68,15 +68,13 @@ class LorrRunner:
         window: steps the LNS plans ahead; neighbourhood: robots it re-plans together.
         yield_after: a robot on a task that has not moved forward for this many steps
             drops its goal for one step, so others push it aside (0: never). Small maps
-            only: on WAREHOUSE it cost tasks (36,812 against 41,872 without).
+            only (it cost tasks on WAREHOUSE).
         guidance: on maps with more than ``params.state_table_max_free`` free cells, and on
             near-full ones, every row and column is one-way
             (:func:`logitwin.site.guidance.lane_costs`).
-        lane_penalty: cost of a wrong-way move there. ``None``: 4 on large maps (tasks
-            in 5,000 steps at 3 / 4 / 5 / 10: WAREHOUSE 72,565 / 78,761 / 78,768 /
-            79,325; SORTATION 86,607 / 85,562 / 82,207 / behind 5 at step 1,600), 3 on
-            near-full ones (RANDOM-05, 2,000 steps, at 3 / 4 / 8: 2,858 / 2,813 /
-            2,745).
+        lane_penalty: cost of a wrong-way move there. ``None``:
+            ``params.lane_penalty_large`` on large maps, ``params.lane_penalty_near_full``
+            on near-full ones (figures in docs/architecture.md).
         planner: "pibt" or "epibt" (``None``: chosen by the map and fleet, see
             ``params.epibt_fill``).
         congestion_penalty: with EPIBT, robots steer by distances that charge this much
@@ -158,11 +156,8 @@ class LorrRunner:
         # Traffic rules (one-way rows and columns as move costs) on large maps and on
         # near-full small ones. Large maps get cell tables that respect them
         # (GuidedDistances) and PIBT the same move costs; small maps turn-aware tables
-        # that charge them. RANDOM-05 (98% full), 2,000 steps: 2,858 / 2,813 / 2,745
-        # tasks with a wrong-way move costing 3 / 4 / 8 against 2,502-2,575 without (five
-        # runs, 50-80% of the free cells working, with and without yielding). On the less
-        # full RANDOM-03 (49%, 800 steps) 2,186 against 2,178, RANDOM-04 (85%, 1,000)
-        # 2,215 against 2,278 (at 4): off there.
+        # that charge them. Less full small maps gained nothing from them, so they are
+        # off there.
         lanes_on = self.guidance and (not self.state_tables or self.near_full)
         if self.lane_penalty is None:
             large = not self.state_tables
