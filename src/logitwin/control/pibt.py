@@ -224,13 +224,13 @@ class PIBT:
             ori: orientation of each robot (0 E, 1 S, 2 W, 3 N).
             dists: distance table to each robot's goal (``None``: no goal); state tables
                 when the planner was made with ``state_tables``.
-            pinned: robots that must wait this step (``W``, not even turning); others
-                avoid their cells.
+            pinned: robots that must not move this step (they may turn in place);
+                others avoid their cells.
         """
         if not self.rotation:
             raise ValueError("plan_actions needs a planner made with rotation=True")
         self._plan(pos, ori, dists, pinned)
-        return self._actions(pinned)
+        return self._actions()
 
     def plan(self, view: FleetView, deadline: float) -> list[str]:
         """:class:`~logitwin.control.planner.FleetPlanner`: :meth:`plan_actions` on the
@@ -378,7 +378,7 @@ class PIBT:
             if not stack:
                 return False
 
-    def _actions(self, pinned: Sequence[bool] | None) -> list[str]:
+    def _actions(self) -> list[str]:
         pos, ori, nxt, dists = self._pos, self._ori, self._next, self._dists
         n = self.n_agents
         width = self.grid.width
@@ -391,8 +391,7 @@ class PIBT:
             if b < 0 or b == a:
                 still.append(i)
                 d = dists[i]
-                held = pinned is not None and pinned[i]
-                if d is not None and d[a * 4 if state else a] > 0 and not held:
+                if d is not None and d[a * 4 if state else a] > 0:
                     # Turn toward the best way on while waiting: free progress.
                     t = _TURNS[ori[i]]
                     if state:

@@ -35,7 +35,8 @@ class FleetView:
         goals: goal cell of each robot (-1: none; robots without a table have none).
         urgency: steps each robot's task still needs, lower first (planners that order
             robots by it read it; ``None``: all equal). PIBT keeps its own priorities.
-        pinned: robots that must wait this step (``W``); others avoid their cells
+        pinned: robots that must stay on their cell this step (a planner may turn them
+            in place: PIBT does, EPIBT makes them wait); others avoid their cells
             (``None``: none).
         followed: the fleet executed the actions the planner returned last step. After
             an overrun or a refused step (everyone waited) it is ``False``, and planners
@@ -59,7 +60,7 @@ class FleetView:
 
     @property
     def any_pinned(self) -> bool:
-        """Some robot must wait this step."""
+        """Some robot must stay on its cell this step."""
         return self.pinned is not None and any(self.pinned)
 
 
@@ -69,7 +70,7 @@ class FleetPlanner(Protocol):
     model (``F`` forward, ``R``/``C`` turn clockwise / counter-clockwise, ``W`` wait).
 
     The actions must be free of vertex and edge conflicts and stay on free cells, and
-    pinned robots wait. A planner is seeded when it is made; with deadlines it
+    pinned robots keep their cells. A planner is seeded when it is made; with deadlines it
     never reaches and work caps set where it has them (EPIBT's ``refine_rounds``, the
     LNS's ``refine_tries``) a step depends on its inputs and the seed alone.
     """
