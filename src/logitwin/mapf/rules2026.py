@@ -285,16 +285,17 @@ class StagingExecutor:
                 out.append(W)
                 continue
             j = line[0]
-            if j == i or (len(line) > 1 and line[1] == i and self._ahead(state, j, i)):
+            train = len(line) > 1 and line[1] == i and state.loc[j] == cell
+            if j == i or (train and self._ahead(state, j, i)):
                 out.append(F)
             else:
                 out.append(W)  # paused or held back until the robot ahead is far enough
         return out
 
     def _ahead(self, state: FleetState, j: int, i: int) -> bool:
-        """Whether robot ``i`` may drive on behind robot ``j``, which holds the cell ``i``
-        enters: ``j`` drives straight out of it the way ``i`` goes, and stays far enough
-        ahead even if it stops this tick."""
+        """Whether robot ``i`` may drive on behind robot ``j``, which stands in the cell
+        ``i`` enters: ``j`` drives straight out of it the way ``i`` goes, and stays far
+        enough ahead even if it stops this tick."""
         if state.cur[j] != F or state.ori[j] != state.ori[i]:
             return False
         o = state.ori[i]
