@@ -155,25 +155,27 @@ def test_the_validator_sees_squares_overlap(tmp_path):
 
 
 def test_a_robot_never_cuts_into_a_line_behind_a_robot_that_has_not_arrived():
-    """Robot 0 is planned through cell 3 before robot 1, but first drives away west (the
-    way robot 1 faces): robot 1, next in line for cell 3, must wait for robot 0 to come
-    back and pass, not follow it as in a train."""
+    """Robot 0 leaves cell 4 westwards and is planned back through it before robot 1,
+    which comes from the east the same way: robot 1, next in line for cell 4, must wait
+    for robot 0 to pass, not follow it as in a train while it drives away."""
     from logitwin.mapf.footprint import ActionModel, FleetState
     from logitwin.mapf.rules2026 import StagingExecutor
     from logitwin.site import Grid
 
-    grid = Grid.from_strings(["......"])
-    state = FleetState.start([2, 5], [2, 2])  # both face west
-    ex = StagingExecutor([2, 5], grid.width, k=3)
+    grid = Grid.from_strings(["........"])
+    state = FleetState.start([4, 6], [2, 2])  # both face west
+    ex = StagingExecutor([4, 6], grid.width, k=3)
     ex.pred_ori = [2, 2]
-    # Robot 0: west to 1, turn round, east to 2 and 3. Robot 1: west to 4, wait, to 3.
-    ex.stage([[0, 1, 1, 0, 0], [0, 3, 3, 3, 3, 0]])
+    # Robot 0: west to 3 and 2, turn round, east to 3 and 4. Robot 1: west to 5, then 4.
+    ex.stage([[0, 0, 1, 1, 0, 0], [0, 3, 3, 3, 3, 3, 0]])
     model = ActionModel(grid, 3, 1.0)
+    entered = []
     for t in range(40):
         cmds = ex.commands(state)
-        after, done, errors = model.step(state, cmds, t)
+        after, _, errors = model.step(state, cmds, t)
         assert errors == [], (t, errors)
         ex.executed(state, after)
+        entered += [(t, i) for i in (0, 1) if after.loc[i] == 4 != state.loc[i]]
         state = after
-    # Robot 0 passed through and stays in 3 (its plan ends there); robot 1 waits in line.
-    assert state.loc == [3, 4] and ex.backlog(1) == 1
+    # Robot 0 came back to 4 (its plan ends there); robot 1 still waits its turn at 5.
+    assert state.loc == [4, 5] and entered[0][1] == 0 and ex.backlog(1) == 1
