@@ -10,6 +10,10 @@ result as a ratio of each. Prints a table to stderr and JSON to stdout.
     .venv/bin/python benchmarks/mapf_lorr.py WAREHOUSE --steps 200   # a shorter horizon
     .venv/bin/python benchmarks/mapf_lorr.py RANDOM-01 --refine-ms 0  # PIBT alone
     .venv/bin/python benchmarks/mapf_lorr.py RANDOM-03 --planner pibt  # PIBT + LNS
+    .venv/bin/python benchmarks/mapf_lorr.py maze-example_40 room-example_150  # 2026 rules
+
+2026 examples run under the 2026 rules at the start kit's default timing for 5,000 ticks
+(``--steps`` counts ticks), beside the start kit 3.1.0 default planner and executor.
 """
 
 from __future__ import annotations
@@ -52,6 +56,57 @@ INSTANCES = {
     "warehouse_small_200": ("lorr2023_small/warehouse.domain/warehouse_small_200.json", None, None),
 }
 SMALL_2023_STEPS = 5000  # the 2023 start kit's default simulation time for its examples
+
+# LoRR 2026 rules (issue #18): the examples, and the start kit 3.1.0 default planner and
+# executor at 5,000 ticks with every timing option at its default (tasks finished, wall s).
+INSTANCES_2026 = {
+    "maze-example_40": ("lorr2026_examples/maze.domain/maze-example_40.json", 271, 441),
+    "room-example_150": ("lorr2026_examples/room.domain/room-example_150.json", 382, 443),
+    "random-example_400": ("lorr2026_examples/random.domain/random-example_400.json", 3344, 446),
+    "fulfill-example_2500": (
+        "lorr2026_examples/warehouse.domain/fulfill-example_2500.json",
+        8070,
+        470,
+    ),
+}
+TICKS_2026 = 5000  # the 3.x start kit's default --simulationTime
+
+
+def run_2026_one(name: str, ticks: int | None) -> dict[str, object]:
+    """A 2026 example under its rules at the start kit's default timing."""
+    from logitwin.mapf.planner2026 import PibtPlanner2026
+    from logitwin.mapf.rules2026 import Timing, run_2026
+    from logitwin.mapf.validate2026 import validate_2026
+
+    rel, default, default_wall = INSTANCES_2026[name]
+    problem = load_lorr_problem(DATA / rel)
+    n = ticks if ticks is not None else TICKS_2026
+    timing = Timing()
+    res = run_2026(problem, PibtPlanner2026(problem, timing.interval_ticks), n, timing)
+    out = res.output
+    report = validate_2026(out, problem)
+    times = out["plannerTimes"] or [0.0]
+    done = out["numTaskFinished"]
+    full = n == TICKS_2026
+    return {
+        "instance": name,
+        "rules": "2026",
+        "robots": problem.team_size,
+        "ticks": n,
+        "tasks_finished": done,
+        "start_kit_default": default,
+        "ratio_to_default": round(done / default, 3) if full else None,
+        "planner_timeouts": out["numEntryTimeouts"],
+        "executor_timeouts": out["numExecutorTimeouts"],
+        "refused_actions": out["numPlannerErrors"],
+        "schedule_errors": out["numScheduleErrors"],
+        "collisions": len(report.collisions),
+        "plan_ms_mean": round(1000 * sum(times) / len(times), 2),
+        "plan_ms_max": round(1000 * max(times), 2),
+        "validator_ok": report.ok,
+        "wall_s": round(res.wall_s, 1),
+        "start_kit_wall_s": default_wall,
+    }
 
 
 def run_one(
@@ -102,7 +157,7 @@ def run_one(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("instances", nargs="*", default=list(INSTANCES))
+    ap.add_argument("instances", nargs="*", default=[*INSTANCES, *INSTANCES_2026])
     ap.add_argument("--steps", type=int, help="override the horizon (ratios are then omitted)")
     ap.add_argument("--budget-ms", type=float, default=1000.0)
     ap.add_argument(
@@ -125,8 +180,24 @@ def main() -> None:
     refine = None if args.refine_ms is None else args.refine_ms / 1000
     rows = []
     for name in args.instances:
+        if name in INSTANCES_2026:
+            row26 = run_2026_one(name, args.steps)
+            rows.append(row26)
+            print(
+                f"{name:20} 2026  {row26['robots']:>6} robots {row26['ticks']:>5} ticks  "
+                f"tasks {row26['tasks_finished']:>7}  default {row26['start_kit_default']}  "
+                f"x default {row26['ratio_to_default']}  timeouts "
+                f"{row26['planner_timeouts']}/{row26['executor_timeouts']}  refused "
+                f"{row26['refused_actions']}  collisions {row26['collisions']}  plan "
+                f"{row26['plan_ms_mean']}/{row26['plan_ms_max']} ms  valid "
+                f"{row26['validator_ok']}  wall {row26['wall_s']} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            continue
         if name not in INSTANCES:
-            sys.exit(f"unknown instance {name!r}; known: {', '.join(INSTANCES)}")
+            known = ", ".join([*INSTANCES, *INSTANCES_2026])
+            sys.exit(f"unknown instance {name!r}; known: {known}")
         try:
             row = run_one(
                 name, args.steps, args.budget_ms / 1000.0, refine, args.lanes, args.planner

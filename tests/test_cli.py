@@ -255,3 +255,28 @@ def test_a_run_that_cannot_start_leaves_no_folder_behind(tmp_path):
     p = _cli("run", "tiny", "--runtime", "ray:127.0.0.1:1", "--no-progress", cwd=tmp_path)
     assert p.returncode == 2 and "cannot connect" in " ".join(p.stderr.split())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_mapf_run_and_validate_a_2026_problem(tmp_path):
+    from tests.mapf.test_rules2026 import _problem
+
+    rows = ["......", "..@...", "......"]
+    delay = {"seed": 1, "minDelay": 2, "maxDelay": 5, "eventModel": "poisson", "pDelay": 0.05,
+             "durationModel": "gaussian", "gaussMeanRatio": 0.5, "gaussStdRatio": 0.3}  # fmt: skip
+    _problem(tmp_path, rows, [0, 5, 12, 17], [(3, 14), (16, 1), (9,), (6, 11)], delay=delay)
+    problem, out = tmp_path / "p.json", tmp_path / "r.json"
+    p = _cli("mapf", "run", str(problem), "--steps", "400", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "400 ticks (2026 rules, 3 ticks an action)" in " ".join(p.stdout.split())
+    result = json.loads(out.read_text())
+    assert result["version"] == "2026 LoRR" and result["makespan"] == 400
+    for key in ("agentMaxCounter", "outputSegmentSize", "delayIntervals", "actualSchedule",
+                "events", "tasks", "numEntryTimeouts", "numPlannerErrors"):  # fmt: skip
+        assert key in result, key
+    v = _cli("mapf", "validate", str(out), str(problem))
+    assert v.returncode == 0 and json.loads(v.stdout)["ok"] is True, v.stdout
+    result["actualPaths"][0] = result["actualPaths"][1]  # robot 0 replays robot 1's moves
+    out.write_text(json.dumps(result))
+    assert _cli("mapf", "validate", str(out), str(problem)).returncode == 1
+    bad = _cli("mapf", "run", str(problem), "--plan-ms", "50", "--out", str(out))
+    assert bad.returncode == 2 and "plan_interval_ms" in bad.stderr

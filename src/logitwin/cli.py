@@ -140,9 +140,27 @@ def _parser() -> argparse.ArgumentParser:
     mapf = sub.add_parser("mapf", help="League of Robot Runners problems: run and validate")
     msub = mapf.add_subparsers(dest="mapf_command", required=True)
     mrun = msub.add_parser("run", help="simulate a LoRR problem with logitwin's planner")
-    mrun.add_argument("problem", type=Path, help="LoRR problem JSON (2023 or 2024 format)")
-    mrun.add_argument("--steps", type=int, help="timesteps (default: simulation_time.json)")
-    mrun.add_argument("--step-budget-ms", type=float, default=1000.0, help="planning time per step")
+    mrun.add_argument("problem", type=Path, help="LoRR problem JSON (2023, 2024 or 2026 format)")
+    mrun.add_argument(
+        "--steps",
+        type=int,
+        help="timesteps; for 2026 problems execution ticks, the start kit's --simulationTime "
+        "(default: simulation_time.json beside the problem, else 5000 for 2026)",
+    )
+    mrun.add_argument(
+        "--step-budget-ms", type=float, default=1000.0, help="2023/2024: planning time per step"
+    )
+    for flag, default, what in (
+        ("--tick-ms", 100.0, "--actionMoveTimeLimit: one execution tick, the executor's budget"),
+        ("--plan-ms", 1000.0, "--planCommTimeLimit: the planner's budget and the time between "
+         "plan adoptions"),
+        ("--initial-plan-ms", 1000.0, "--initialPlanTimeLimit: the first plan's budget"),
+        ("--executor-ms", 100.0, "--executorProcessPlanTimeLimit: staging a plan"),
+        ("--preprocess-ms", 30000.0, "--preprocessTimeLimit: precomputation before tick 0"),
+    ):  # fmt: skip
+        mrun.add_argument(
+            flag, type=float, default=default, help=f"2026: {what} (default {default:g})"
+        )
     mrun.add_argument(
         "--planner",
         choices=("pibt", "epibt"),
@@ -516,11 +534,19 @@ def _mapf(args: argparse.Namespace, console: Console) -> int:
             raise LogitwinError(f"{args.result}: cannot read a result JSON: {exc}") from None
         if not isinstance(result, dict):
             raise LogitwinError(f"{args.result}: a result is a JSON object")
+        if problem.version == 2026:
+            from logitwin.mapf.validate2026 import validate_2026
+
+            report26 = validate_2026(result, problem)
+            print(json.dumps(report26.to_dict(), indent=2))
+            return 0 if report26.ok else 1
         report = validate_result(result, problem)
         print(json.dumps(report.to_dict(), indent=2))
         return 0 if report.ok else 1
     _check_output_file(args.out)
     problem = load_lorr_problem(args.problem)
+    if problem.version == 2026:
+        return _mapf_2026(args, problem, console)
     steps = args.steps if args.steps is not None else horizon_for(problem)
     if steps is None:
         raise LogitwinError(
@@ -552,6 +578,43 @@ def _mapf(args: argparse.Namespace, console: Console) -> int:
         f"{1000 * sum(times) / len(times):.1f} ms, max {1000 * max(times):.1f} ms per step; "
         f"{runner.overruns} overruns, {len(result['errors'])} invalid steps; "
         f"{wall:.1f} s wall; result in {args.out}",
+        markup=False,
+    )
+    return 0
+
+
+def _mapf_2026(args: argparse.Namespace, problem: Any, console: Console) -> int:
+    """Run a 2026 problem under its rules with our planner and executor."""
+    from logitwin.mapf.planner2026 import PibtPlanner2026, Planner2026Params
+    from logitwin.mapf.rules2026 import Timing, run_2026
+    from logitwin.mapf.runner import horizon_for
+
+    ticks = args.steps if args.steps is not None else horizon_for(problem) or 5000
+    if ticks < 0:
+        raise LogitwinError(f"--steps must be >= 0, got {ticks}")
+    try:
+        timing = Timing(
+            tick_ms=args.tick_ms,
+            plan_interval_ms=args.plan_ms,
+            initial_plan_ms=args.initial_plan_ms,
+            executor_plan_ms=args.executor_ms,
+            preprocess_ms=args.preprocess_ms,
+        )
+    except ValueError as exc:
+        raise LogitwinError(f"timing: {exc}") from None
+    planner = PibtPlanner2026(problem, timing.interval_ticks, Planner2026Params(seed=args.seed))
+    res = run_2026(problem, planner, ticks, timing)
+    out = res.output
+    _save_result(json.dumps(out), args.out)
+    times = out["plannerTimes"] or [0.0]
+    console.print(
+        f"{problem.name}: {problem.team_size} robots, {ticks} ticks (2026 rules, "
+        f"{problem.agent_counter} ticks an action): {out['numTaskFinished']} tasks finished; "
+        f"{len(times)} plans, mean {1000 * sum(times) / len(times):.1f} ms, max "
+        f"{1000 * max(times):.1f} ms; {out['numEntryTimeouts']} planner and "
+        f"{out['numExecutorTimeouts']} executor timeouts, {out['numPlannerErrors']} refused "
+        f"actions, {out['numScheduleErrors']} schedule errors; {res.wall_s:.1f} s wall; "
+        f"result in {args.out}",
         markup=False,
     )
     return 0
