@@ -42,9 +42,9 @@ class Planner2026Params:
 
     Args:
         steps: actions planned per call (``None``: the interval's ticks over the ticks
-            per action, plus one, as the start kit's planner does).
-        backlog: a robot with this many actions staged gets no new ones (``None``: one
-            more than a plan's steps: it has not started on the last plan yet).
+            per action, plus two; the start kit's planner plans one fewer).
+        backlog: a robot with this many actions staged gets no new ones (``None``: two
+            more than a plan's steps).
         rematch_max: fleets up to this size re-match robots that have not reached their
             task yet at every call.
         first_cap: most robots heading for one first errand.
@@ -58,6 +58,8 @@ class Planner2026Params:
     first_cap: int = 10
     state_table_max_free: int = 5000
     seed: int = 0
+    planner: str = "pibt"
+    epibt_depth: int = 3
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 1:
@@ -85,8 +87,8 @@ class PibtPlanner2026:
         grid = problem.grid
         self.grid = grid
         self.n = problem.team_size
-        self.steps = p.steps or interval_ticks // problem.agent_counter + 1
-        self.backlog = p.backlog or self.steps + 1
+        self.steps = p.steps or interval_ticks // problem.agent_counter + 2
+        self.backlog = p.backlog or self.steps + 2
         self.state_tables = int(grid.free.sum()) <= p.state_table_max_free
         self.pibt = PIBT(
             grid,
@@ -98,6 +100,11 @@ class PibtPlanner2026:
         )
         self.oracle = DistanceOracle(grid)
         self.turns = RotationDistances(grid) if self.state_tables else None
+        self.epibt = None
+        if p.planner == "epibt" and self.state_tables:
+            from logitwin.control.epibt import EPIBT
+
+            self.epibt = EPIBT(grid, self.n, np.random.default_rng(p.seed), depth=p.epibt_depth)
         self._length: dict[int, int] = {}
         self._templates = problem.tasks
 
@@ -171,12 +178,20 @@ class PibtPlanner2026:
                 todo.append(list(view.errands[t][start:]))
         pinned = [view.backlog[i] >= self.backlog for i in range(n)]
         actions: list[list[int]] = [[] for _ in range(n)]
-        for _ in range(self.steps):
+        for s in range(self.steps):
             for i in range(n):  # an errand reached in the rollout: on to the next one
                 while todo[i] and pos[i] == todo[i][0] and len(todo[i]) > 1:
                     todo[i].pop(0)
             dists = [self._table(g[0]) if g else None for g in todo]
-            step = self.pibt.plan_actions(pos, ori, dists, pinned)
+            if self.epibt is not None:
+                from logitwin.control.planner import FleetView
+
+                goals = [g[0] if g else -1 for g in todo]
+                urgency = [float(len(g)) for g in todo]
+                view_ = FleetView(pos, ori, dists, goals, urgency, pinned, followed=s > 0)
+                step = self.epibt.plan(view_, time.perf_counter() + 0.02)
+            else:
+                step = self.pibt.plan_actions(pos, ori, dists, pinned)
             for i, a in enumerate(step):
                 code = _CODES[a]
                 actions[i].append(code)

@@ -243,9 +243,23 @@ class StagingExecutor:
         self.pred_loc = list(starts)
         self.pred_ori = [0] * n
 
-    def stage(self, actions: Sequence[Sequence[int]]) -> None:
+    def stage(
+        self, actions: Sequence[Sequence[int]], state: FleetState | None = None, window: int = 0
+    ) -> None:
         """Append a plan (each robot's action codes, step by step, from its predicted
-        state): its moves join each cell's line in step order, after earlier plans'."""
+        state): its moves join each cell's line in step order, after earlier plans'.
+
+        With ``state`` (the robots' actual states) and a ``window``, what is staged is
+        then cut to what a dry run from ``state`` executes in ``window`` actions (a robot
+        waits in it while it is not first in line for the cell ahead), and the lines are
+        rebuilt in the dry run's order: a robot held up does not keep far-off cells
+        booked, and the next plan starts where robots can really be.
+        """
+        self._append(actions)
+        if state is not None and window > 0:
+            self._dry_run(state, window)
+
+    def _append(self, actions: Sequence[Sequence[int]]) -> None:
         n = len(self.staged)
         steps = max((len(a) for a in actions), default=0)
         for s in range(steps):
@@ -262,6 +276,66 @@ class StagingExecutor:
                 elif a in (R, C):
                     self.staged[i].append((a, -1))
                     self.pred_ori[i] = (self.pred_ori[i] + (1 if a == R else 3)) % 4
+
+    def _dry_run(self, state: FleetState, window: int) -> None:
+        n = len(self.staged)
+        lines = {c: deque(q) for c, q in self._line.items()}
+        loc, ori = list(state.loc), list(state.ori)
+        done = [0] * n  # staged actions each robot executes in the dry run
+        order: list[tuple[int, int]] = []  # (robot, cell) moves in the order they happen
+
+        def go(i: int) -> bool:
+            a, cell = self.staged[i][done[i]]
+            if a == F:
+                line = lines.get(cell)
+                if not line or line[0] != i:
+                    return False
+                lines[loc[i]].popleft()
+                loc[i] = cell
+                order.append((i, cell))
+            else:
+                ori[i] = (ori[i] + (1 if a == R else 3)) % 4
+            done[i] += 1
+            return True
+
+        # Actions in progress are committed: they complete first (a robot in a train
+        # once the one ahead of it has).
+        busy = [i for i in range(n) if state.count[i] > 0 and state.cur[i] != NA]
+        while busy:
+            waiting = [i for i in busy if not go(i)]
+            if len(waiting) == len(busy):
+                raise ValueError(f"robots {waiting[:5]} are moving out of their turn")
+            busy = waiting
+        for _ in range(window):
+            # One action each per step; a robot held up by one ahead that moves in the same
+            # step goes after it (trains), else it tries again next step.
+            todo = [i for i in range(n) if done[i] < len(self.staged[i])]
+            while todo:
+                waiting = [i for i in todo if not go(i)]
+                if len(waiting) == len(todo):
+                    break
+                todo = waiting
+        keep = done
+        # Rebuild: each cell's holder (where the robot is, or the cell its move in
+        # progress enters), then the kept moves in dry-run order.
+        rebuilt: dict[int, deque[int]] = {}
+        for i in range(n):
+            rebuilt.setdefault(state.loc[i], deque()).append(i)
+        started = set()
+        for i in range(n):
+            q = self.staged[i]
+            while len(q) > keep[i]:
+                q.pop()
+            if state.cur[i] == F and state.count[i] > 0 and q and q[0][0] == F:
+                rebuilt.setdefault(q[0][1], deque()).append(i)  # holds the cell it enters
+                started.add(i)
+        for i, cell in order:
+            if i in started:
+                started.discard(i)  # its move in progress: it holds that cell already
+                continue
+            rebuilt.setdefault(cell, deque()).append(i)
+        self._line = rebuilt
+        self.pred_loc, self.pred_ori = loc, ori
 
     def commands(self, state: FleetState) -> list[int]:
         """Each robot's request this tick: its staged action, or a wait.
@@ -451,9 +525,14 @@ def run_2026(
         late_ticks = math.ceil(wall * 1000.0 / timing.tick_ms)
         return plan, late_ticks, wall
 
+    # Actions staged per robot at most: what fits in a planning interval and then some,
+    # so that robots rarely run dry before the next plan (the start kit keeps one more
+    # than fits).
+    window = timing.interval_ticks // problem.agent_counter + 3
+
     def adopt(plan: Plan2026, t: int) -> None:
         board.assign(plan.schedule, t)
-        executor.stage(plan.actions)
+        executor.stage(plan.actions, state, window)
 
     # Tick 0: the first plan, with its own budget; late, it costs ticks before tick 0's
     # adoption (the robots wait meanwhile; those ticks are not recorded, as in the kit).
