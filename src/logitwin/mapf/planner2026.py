@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,7 @@ class Planner2026Params:
             task yet at every call.
         first_cap: most robots heading for one first errand.
         state_table_max_free: turn-aware tables on maps with at most this many free cells.
+        max_tables: distance maps kept on larger maps (least recently used go).
         seed: PIBT's tie-breaking stream.
     """
 
@@ -60,6 +62,7 @@ class Planner2026Params:
     seed: int = 0
     planner: str = "pibt"
     epibt_depth: int = 3
+    max_tables: int = 20_000
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 1:
@@ -98,7 +101,9 @@ class PibtPlanner2026:
             state_tables=self.state_tables,
             cycles=False,
         )
-        self.oracle = DistanceOracle(grid)
+        # Tables to every errand cell do not fit in memory on large maps (a list per goal
+        # of 38,643 cells is 1.4 MB): numpy maps there, the most recent kept.
+        self.oracle = DistanceOracle(grid, max_cached=None if self.state_tables else p.max_tables)
         self.turns = RotationDistances(grid) if self.state_tables else None
         self.epibt = None
         if p.planner == "epibt" and self.state_tables:
@@ -112,20 +117,28 @@ class PibtPlanner2026:
         """Distance tables to every errand of the task lines, while half the budget lasts
         (the rest are made when first needed)."""
         until = time.perf_counter() + budget_s / 2
-        for cell in sorted({c for t in self._templates for c in t}):
+        cells = sorted({c for t in self._templates for c in t})
+        if self.turns is None:
+            cells = cells[: self.params.max_tables]
+        for cell in cells:
             if time.perf_counter() > until:
                 return
             self._table(cell)
 
-    def _table(self, goal: int) -> list[int]:
+    def _table(self, goal: int) -> Sequence[int] | np.ndarray:
         if self.turns is not None:
             return self.turns.table(goal)
-        return self.oracle.dist_list(goal)
+        return self.oracle.dist_map(goal)
 
     def _task_length(self, tid: int, errands: tuple[int, ...]) -> int:
         length = self._length.get(tid)
         if length is None:
-            length = sum(int(self.oracle.dist_map(b)[a]) for a, b in itertools.pairwise(errands))
+            pairs = itertools.pairwise(errands)
+            if self.turns is not None:
+                length = sum(int(self.oracle.dist_map(b)[a]) for a, b in pairs)
+            else:  # a BFS per errand is too dear on large maps: the Manhattan distance
+                w = self.grid.width
+                length = sum(abs(a // w - b // w) + abs(a % w - b % w) for a, b in pairs)
             self._length[tid] = length
         return length
 
