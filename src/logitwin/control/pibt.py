@@ -126,6 +126,10 @@ class RotationDistances:
         self._cache: dict[int, list[int]] = {}
         _warm_up()
 
+    def __contains__(self, goal: object) -> bool:
+        """Whether the table to ``goal`` is cached."""
+        return goal in self._cache
+
     def table(self, goal: int) -> list[int]:
         """The state distance table to ``goal`` (``UNREACHABLE`` where there is no path)."""
         cached = self._cache.pop(goal, None)

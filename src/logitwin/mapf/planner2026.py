@@ -28,6 +28,7 @@ from logitwin.control.assignment import greedy_assign
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.mapf.rules2026 import Plan2026, PlannerView
 from logitwin.site.distance import DistanceOracle
+from logitwin.site.guidance import GuidedDistances, lane_costs
 from logitwin.site.io import LorrProblem
 
 __all__ = ["PibtPlanner2026", "Planner2026Params"]
@@ -51,6 +52,9 @@ class Planner2026Params:
         first_cap: most robots heading for one first errand.
         state_table_max_free: turn-aware tables on maps with at most this many free cells.
         max_tables: distance maps kept on larger maps (least recently used go).
+        lane_penalty: on larger maps, every row and column is one-way and a wrong-way
+            move costs this (0: no lanes), as the 2024 runner does on warehouse maps.
+        table_share: share of a call's budget that may go to making distance tables.
         seed: PIBT's tie-breaking stream.
     """
 
@@ -63,6 +67,8 @@ class Planner2026Params:
     planner: str = "pibt"
     epibt_depth: int = 3
     max_tables: int = 20_000
+    lane_penalty: int = 4
+    table_share: float = 0.6
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 1:
@@ -93,12 +99,17 @@ class PibtPlanner2026:
         self.steps = p.steps or interval_ticks // problem.agent_counter + 2
         self.backlog = p.backlog or self.steps + 2
         self.state_tables = int(grid.free.sum()) <= p.state_table_max_free
+        self.lanes = None
+        if not self.state_tables and p.lane_penalty:
+            self.lanes = lane_costs(grid, p.lane_penalty)
+            self.guided = GuidedDistances(grid, self.lanes, max_cached=p.max_tables)
         self.pibt = PIBT(
             grid,
             self.n,
             np.random.default_rng(p.seed),
             rotation=True,
             state_tables=self.state_tables,
+            move_cost=self.lanes,
             cycles=False,
         )
         # Tables to every errand cell do not fit in memory on large maps (a list per goal
@@ -111,23 +122,40 @@ class PibtPlanner2026:
 
             self.epibt = EPIBT(grid, self.n, np.random.default_rng(p.seed), depth=p.epibt_depth)
         self._length: dict[int, int] = {}
+        self._tables_until = float("inf")
         self._templates = problem.tasks
 
     def preprocess(self, budget_s: float) -> None:
-        """Distance tables to every errand of the task lines, while half the budget lasts
-        (the rest are made when first needed)."""
+        """While half the budget lasts: the scheduler's maps from every task's first
+        errand, then the planner's tables to every errand (the rest are made when first
+        needed)."""
         until = time.perf_counter() + budget_s / 2
+        firsts = sorted({t[0] for t in self._templates})
         cells = sorted({c for t in self._templates for c in t})
         if self.turns is None:
             cells = cells[: self.params.max_tables]
-        for cell in cells:
-            if time.perf_counter() > until:
-                return
-            self._table(cell)
+        for make, goals in ((self.oracle.dist_map, firsts), (self._table, cells)):
+            for cell in goals:
+                if time.perf_counter() > until:
+                    return
+                make(cell)
+
+    def _table_in_time(self, goal: int) -> Sequence[int] | np.ndarray | None:
+        """The goal's table if it is cached or there is time left to make it."""
+        source: RotationDistances | GuidedDistances | DistanceOracle = self.oracle
+        if self.turns is not None:
+            source = self.turns
+        elif self.lanes is not None:
+            source = self.guided
+        if goal in source or time.perf_counter() < self._tables_until:
+            return self._table(goal)
+        return None
 
     def _table(self, goal: int) -> Sequence[int] | np.ndarray:
         if self.turns is not None:
             return self.turns.table(goal)
+        if self.lanes is not None:
+            return self.guided.dist_map(goal)
         return self.oracle.dist_map(goal)
 
     def _task_length(self, tid: int, errands: tuple[int, ...]) -> int:
@@ -174,9 +202,10 @@ class PibtPlanner2026:
         return out
 
     def plan(self, view: PlannerView, budget_s: float) -> Plan2026:
-        """Schedule, then roll PIBT out ``steps`` actions (budget: PIBT is one pass a step,
-        well under it)."""
-        del budget_s  # one PIBT pass per step needs a few ms; nothing refines yet
+        """Schedule, then roll PIBT out ``steps`` actions. New distance tables are made
+        while ``table_share`` of the budget lasts; a robot whose goal has none yet plans
+        without a goal this time (it gets its table at a later call)."""
+        self._tables_until = time.perf_counter() + budget_s * self.params.table_share
         schedule = self.schedule(view)
         n, width = self.n, self.grid.width
         pos, ori = list(view.loc), list(view.ori)
@@ -195,7 +224,7 @@ class PibtPlanner2026:
             for i in range(n):  # an errand reached in the rollout: on to the next one
                 while todo[i] and pos[i] == todo[i][0] and len(todo[i]) > 1:
                     todo[i].pop(0)
-            dists = [self._table(g[0]) if g else None for g in todo]
+            dists = [self._table_in_time(g[0]) if g else None for g in todo]
             if self.epibt is not None:
                 from logitwin.control.planner import FleetView
 
