@@ -16,12 +16,11 @@ from collections.abc import Callable, Container, Iterable
 from time import monotonic
 from typing import Any, ClassVar, Protocol, TypeVar
 
-import msgpack
 import numpy as np
 import simpy
 import simpy.rt
 
-from logitwin.actors.codec import Message, decode_fields, encode_fields
+from logitwin.actors.codec import Message, decode, decode_fields, encode, encode_fields
 from logitwin.actors.journal import Journal, JournalInput
 from logitwin.errors import ActorError, LogitwinError, ProtocolError
 
@@ -469,6 +468,5 @@ def admit(
 
 def _checked(msg: Message) -> list[Any]:
     """The wire fields of an outside message, validated as a bridge would decode them."""
-    fields = encode_fields(msg)
-    decode_fields(type(msg).__name__, msgpack.unpackb(msgpack.packb(fields), raw=False))
-    return fields
+    decode(encode(msg))
+    return encode_fields(msg)
