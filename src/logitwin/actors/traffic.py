@@ -292,18 +292,19 @@ class TrafficController(Actor):
     def _watch(self) -> bool:
         """Declare lost the robots whose move is overdue; whether any robot is moving."""
         limit = self.lost_after_s
-        anyone = False
+        anyone = newly = False
         for i in range(len(self.robot_ids)):
             if not self.tpg.moving(i):
                 continue
             anyone = True
             if limit is not None and not self.lost[i] and self.now - self._started[i] > limit:
-                self.lost[i] = True
+                self.lost[i] = newly = True
                 self.tpg.clear(i)
                 self.driver.cancel(i)
                 self.send(self.robot_ids[i], Lost())
-                self.set(robots_lost=sum(self.lost))
-                self._reroute()
+        if newly:  # one journal row and one re-route for all robots lost this tick
+            self.set(robots_lost=sum(self.lost))
+            self._reroute()
         return anyone
 
     @handles(Tick)
