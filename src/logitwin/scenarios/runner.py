@@ -235,7 +235,10 @@ def _prepare_out(out: Path) -> list[Path]:
         for f in out.glob(JOURNAL + "*"):
             f.unlink()
     if path.exists():
-        done = read_status(path).complete if _is_journal(path) else True
+        try:
+            done = read_status(path).complete
+        except JournalError:  # not a journal of ours: not ours to resume either
+            done = True
         hint = "" if done else f", or finish it with `logitwin run --resume {out}`"
         raise JournalError(f"{out} already holds a run; choose another --out folder{hint}")
     created = [p for p in (out, *out.parents) if not p.exists()][::-1]
@@ -259,14 +262,6 @@ def _never_started(path: Path) -> bool:
             return not j.meta() and j.status().rows == 0
     except JournalError:
         return False
-
-
-def _is_journal(path: Path) -> bool:
-    try:
-        read_status(path)
-    except JournalError:
-        return False
-    return True
 
 
 def _runtime_factory(
@@ -329,7 +324,7 @@ def replay(journal_path: str | Path, keep_paths: bool = False, partial: bool = F
 
     Args:
         journal_path: the run's ``journal.sqlite``.
-        keep_paths: also rebuild every robot's cell per floor step.
+        keep_paths: also list every executed robot move (``Projection.moves``).
         partial: accept the journal of a run that did not finish; its KPIs then cover
             the time it reached, not the horizon.
 
