@@ -239,7 +239,6 @@ class StagingExecutor:
         self._clear = math.ceil(size * k - 1e-9) + 1
         self.staged: list[deque[tuple[int, int]]] = [deque() for _ in range(n)]
         self._line: dict[int, deque[int]] = {c: deque([i]) for i, c in enumerate(starts)}
-        self._at = list(starts)
         self.pred_loc = list(starts)
         self.pred_ori = [0] * n
 
@@ -315,7 +314,6 @@ class StagingExecutor:
                 if len(waiting) == len(todo):
                     break
                 todo = waiting
-        keep = done
         # Rebuild: each cell's holder (where the robot is, or the cell its move in
         # progress enters), then the kept moves in dry-run order.
         rebuilt: dict[int, deque[int]] = {}
@@ -324,7 +322,7 @@ class StagingExecutor:
         started = set()
         for i in range(n):
             q = self.staged[i]
-            while len(q) > keep[i]:
+            while len(q) > done[i]:
                 q.pop()
             if state.cur[i] == F and state.count[i] > 0 and q and q[0][0] == F:
                 rebuilt.setdefault(q[0][1], deque()).append(i)  # holds the cell it enters
@@ -534,19 +532,21 @@ def run_2026(
         board.assign(plan.schedule, t)
         executor.stage(plan.actions, state, window)
 
-    # Tick 0: the first plan, with its own budget; late, it costs ticks before tick 0's
-    # adoption (the robots wait meanwhile; those ticks are not recorded, as in the kit).
-    plan, late, wall = launch(0, timing.initial_plan_ms)
-    adoptions.append(Adoption(0, 0, wall))
-    t = 0
-    # A late first plan costs ticks in which every robot waits. (The start kit draws no
-    # delay and records nothing for them; here they are recorded ticks like any other, so
-    # that every recorded tick has its delay draw.)
-    for _ in range(min(ticks, max(0, late - int(timing.initial_plan_ms // timing.tick_ms)))):
+    def snapshot(t: int) -> None:
+        """Each robot's state at the start of a path segment."""
         if t % timing.segment == 0:
             for i in range(n):
                 row, col = divmod(state.loc[i], width)
                 snapshots[i].append((row, col, state.ori[i], state.count[i]))
+
+    # Tick 0: the first plan, with its own budget. Late, it costs ticks in which every
+    # robot waits. (The start kit draws no delay and records nothing for them; here they
+    # are recorded ticks like any other, so that every recorded tick has its delay draw.)
+    plan, late, wall = launch(0, timing.initial_plan_ms)
+    adoptions.append(Adoption(0, 0, wall))
+    t = 0
+    for _ in range(min(ticks, max(0, late - int(timing.initial_plan_ms // timing.tick_ms)))):
+        snapshot(t)
         delays.next_tick()
         for i in range(n):
             planned[i].append("W")
@@ -562,10 +562,7 @@ def run_2026(
             plan, late, wall = launch(t, timing.plan_interval_ms)
             adoptions.append(Adoption(t, -1, wall))
             pending, pending_at = plan, t + max(timing.interval_ticks, late)
-        if t % timing.segment == 0:
-            for i in range(n):
-                row, col = divmod(state.loc[i], width)
-                snapshots[i].append((row, col, state.ori[i], state.count[i]))
+        snapshot(t)
         t0 = clock()
         requested = executor.commands(state)
         if clock() - t0 > tick_s:
