@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from logitwin.control.assignment import greedy_assign
 from logitwin.control.pibt import PIBT, RotationDistances
+from logitwin.mapf.actions import apply_action
 from logitwin.mapf.rules2026 import Plan2026, PlannerView
 from logitwin.site.distance import DistanceOracle
 from logitwin.site.guidance import GuidedDistances, lane_costs
@@ -34,8 +35,6 @@ from logitwin.site.io import LorrProblem
 __all__ = ["PibtPlanner2026", "Planner2026Params"]
 
 _CODES = {"F": 0, "R": 1, "C": 2, "W": 3}
-_DX = (1, 0, -1, 0)
-_DY = (0, 1, 0, -1)
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,6 @@ class Planner2026Params:
     first_cap: int = 10
     state_table_max_free: int = 5000
     seed: int = 0
-    planner: str = "pibt"
-    epibt_depth: int = 3
     max_tables: int = 20_000
     lane_penalty: int = 4
     table_share: float = 0.6
@@ -116,11 +113,13 @@ class PibtPlanner2026:
         # of 38,643 cells is 1.4 MB): numpy maps there, the most recent kept.
         self.oracle = DistanceOracle(grid, max_cached=None if self.state_tables else p.max_tables)
         self.turns = RotationDistances(grid) if self.state_tables else None
-        self.epibt = None
-        if p.planner == "epibt" and self.state_tables:
-            from logitwin.control.epibt import EPIBT
-
-            self.epibt = EPIBT(grid, self.n, np.random.default_rng(p.seed), depth=p.epibt_depth)
+        # The planner's tables: turn-aware, else lane-guided, else plain BFS maps.
+        self._source: RotationDistances | GuidedDistances | DistanceOracle = self.oracle
+        self._table: Callable[[int], Sequence[int] | np.ndarray] = self.oracle.dist_map
+        if self.turns is not None:
+            self._source, self._table = self.turns, self.turns.table
+        elif self.lanes is not None:
+            self._source, self._table = self.guided, self.guided.dist_map
         self._length: dict[int, int] = {}
         self._tables_until = float("inf")
         self._templates = problem.tasks
@@ -142,21 +141,9 @@ class PibtPlanner2026:
 
     def _table_in_time(self, goal: int) -> Sequence[int] | np.ndarray | None:
         """The goal's table if it is cached or there is time left to make it."""
-        source: RotationDistances | GuidedDistances | DistanceOracle = self.oracle
-        if self.turns is not None:
-            source = self.turns
-        elif self.lanes is not None:
-            source = self.guided
-        if goal in source or time.perf_counter() < self._tables_until:
+        if goal in self._source or time.perf_counter() < self._tables_until:
             return self._table(goal)
         return None
-
-    def _table(self, goal: int) -> Sequence[int] | np.ndarray:
-        if self.turns is not None:
-            return self.turns.table(goal)
-        if self.lanes is not None:
-            return self.guided.dist_map(goal)
-        return self.oracle.dist_map(goal)
 
     def _task_length(self, tid: int, errands: tuple[int, ...]) -> int:
         length = self._length.get(tid)
@@ -189,9 +176,8 @@ class PibtPlanner2026:
         free_tasks = [t for t in view.open_tasks if t not in taken and view.open_tasks[t] == 0]
         if not movable or not free_tasks:
             return out
-        for i in movable:
-            if rematch:
-                out[i] = -1
+        for i in movable:  # without rematch, movable robots hold no task
+            out[i] = -1
         firsts = [view.errands[t][0] for t in free_tasks]
         lengths = [float(self._task_length(t, view.errands[t])) for t in free_tasks]
         cells = [view.loc[i] for i in movable]
@@ -207,7 +193,7 @@ class PibtPlanner2026:
         without a goal this time (it gets its table at a later call)."""
         self._tables_until = time.perf_counter() + budget_s * self.params.table_share
         schedule = self.schedule(view)
-        n, width = self.n, self.grid.width
+        n = self.n
         pos, ori = list(view.loc), list(view.ori)
         # Each robot's remaining errands: those of its task from the next one on.
         todo: list[list[int]] = []
@@ -220,28 +206,13 @@ class PibtPlanner2026:
                 todo.append(list(view.errands[t][start:]))
         pinned = [view.backlog[i] >= self.backlog for i in range(n)]
         actions: list[list[int]] = [[] for _ in range(n)]
-        for s in range(self.steps):
+        for _ in range(self.steps):
             for i in range(n):  # an errand reached in the rollout: on to the next one
                 while todo[i] and pos[i] == todo[i][0] and len(todo[i]) > 1:
                     todo[i].pop(0)
             dists = [self._table_in_time(g[0]) if g else None for g in todo]
-            if self.epibt is not None:
-                from logitwin.control.planner import FleetView
-
-                goals = [g[0] if g else -1 for g in todo]
-                urgency = [float(len(g)) for g in todo]
-                view_ = FleetView(pos, ori, dists, goals, urgency, pinned, followed=s > 0)
-                step = self.epibt.plan(view_, time.perf_counter() + 0.02)
-            else:
-                step = self.pibt.plan_actions(pos, ori, dists, pinned)
+            step = self.pibt.plan_actions(pos, ori, dists, pinned)
             for i, a in enumerate(step):
-                code = _CODES[a]
-                actions[i].append(code)
-                if code == 0:
-                    o = ori[i]
-                    pos[i] += _DX[o] + _DY[o] * width
-                elif code == 1:
-                    ori[i] = (ori[i] + 1) % 4
-                elif code == 2:
-                    ori[i] = (ori[i] + 3) % 4
+                actions[i].append(_CODES[a])
+                pos[i], ori[i] = apply_action(self.grid, pos[i], ori[i], a)
         return Plan2026(actions, schedule)
