@@ -13,7 +13,7 @@ the move done, and only then does the controller count the robot there.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from logitwin.actors.messages import Arrived, Found, Freeze, Goto, Lost, MovesDue, Tick
@@ -70,7 +70,21 @@ class RobotDriver(Protocol):
         ...
 
     def progress(self) -> Sequence[MoveDone]:
-        """The moves completed since the last call."""
+        """The moves completed since the last call (only of robots online)."""
+        ...
+
+    def offline(self) -> Collection[int]:
+        """The robots the driver cannot reach now (they missed their heartbeats); their
+        moves are not reported until they rejoin. A simulated floor: none."""
+        ...
+
+    def rejoined(self) -> Sequence[tuple[int, int]]:
+        """The robots back online since the last call, each with the cell it is observed
+        in; the commands they had not executed are dropped (the driver cancels them)."""
+        ...
+
+    def close(self) -> None:
+        """Stop: no further commands (a bridge closes its connections)."""
         ...
 
 
@@ -248,6 +262,7 @@ class TrafficController(Actor):
     @handles(MovesDue)
     def _moves_due(self, msg: MovesDue, sender: str) -> None:
         done = self.driver.progress()
+        self._links()
         if not done:
             return
         journal: list[int | float] = []
@@ -289,6 +304,49 @@ class TrafficController(Actor):
                 self._started[i] = self.now
                 driver.send_path(i, (c,))
 
+    def _links(self) -> None:
+        """Robots the driver lost contact with are lost; robots back are reconciled: the
+        cell they are observed in settles the move they were making (done, or never
+        made). A robot observed anywhere else stays out of service."""
+        driver, tpg = self.driver, self.tpg
+        newly = False
+        for i in driver.offline():
+            if not self.lost[i]:
+                self._lose(i)
+                newly = True
+        back: list[int] = []
+        done: list[int | float] = []
+        freed: list[int] = []
+        for i, cell in driver.rejoined():
+            if not self.lost[i]:
+                continue
+            holds = tpg.holds(i)
+            if tpg.moving(i) and cell == holds[1]:
+                freed.append(tpg.done(i))
+                self.moved[i] += 1
+                done += (i, cell, self._started[i])
+            elif tpg.moving(i) and cell == holds[0]:
+                freed.append(tpg.abort(i))
+            elif cell != holds[0]:
+                self.set(unreconciled=[i, cell, *holds])
+                continue
+            self.lost[i] = False
+            back.append(i)
+            self.send(self.robot_ids[i], Found())
+        if done:
+            self.set(done=done)
+        if newly or back:
+            self.set(robots_lost=sum(self.lost))
+            self._reroute()
+            self._wake()
+        self._release([tpg.next_in(c) for c in freed])
+
+    def _lose(self, i: int) -> None:
+        self.lost[i] = True
+        self.tpg.clear(i)
+        self.driver.cancel(i)
+        self.send(self.robot_ids[i], Lost())
+
     def _watch(self) -> bool:
         """Declare lost the robots whose move is overdue; whether any robot is moving."""
         limit = self.lost_after_s
@@ -298,10 +356,8 @@ class TrafficController(Actor):
                 continue
             anyone = True
             if limit is not None and not self.lost[i] and self.now - self._started[i] > limit:
-                self.lost[i] = newly = True
-                self.tpg.clear(i)
-                self.driver.cancel(i)
-                self.send(self.robot_ids[i], Lost())
+                self._lose(i)
+                newly = True
         if newly:  # one journal row and one re-route for all robots lost this tick
             self.set(robots_lost=sum(self.lost))
             self._reroute()
@@ -313,6 +369,7 @@ class TrafficController(Actor):
         tpg = self.tpg
         n = len(self.robot_ids)
         pos = [tpg.committed(i) for i in range(n)]
+        self._links()
         moving = self._watch()
         pinned = [
             self.pinned[i] or self.frozen[i] or self.lost[i] or tpg.moving(i) for i in range(n)

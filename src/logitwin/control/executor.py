@@ -207,6 +207,22 @@ class TemporalPlanGraph:
         self._to[robot] = -1
         return old
 
+    def abort(self, robot: int) -> int:
+        """The robot's move never happened (it is observed still in its old cell): it
+        gives up the cell it was to enter, which the next robot planned there may now
+        enter. Returns that cell."""
+        to = self._to[robot]
+        if to < 0:
+            raise ValueError(f"robot {robot} is not moving")
+        q = self._queue[to]
+        if not q or q[0] != robot:
+            raise ValueError(f"robot {robot} does not hold cell {to}")
+        q.popleft()
+        if not q:
+            del self._queue[to]
+        self._to[robot] = -1
+        return to
+
     def next_in(self, cell: int) -> int | None:
         """The robot whose turn it is at ``cell`` (its holder, or the next to enter it)."""
         q = self._queue.get(cell)

@@ -167,6 +167,17 @@ class GridFloor:
                 self._next(r.robot)
         return done
 
+    def offline(self) -> frozenset[int]:
+        """The floor always reaches its robots."""
+        return frozenset()
+
+    def rejoined(self) -> list[tuple[int, int]]:
+        """No robot is ever away."""
+        return []
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     # --- inside --------------------------------------------------------------------------
     def _next(self, robot: int) -> None:
         path = self._path[robot]

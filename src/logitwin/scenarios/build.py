@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,21 +20,23 @@ from logitwin.actors.robot import Robot
 from logitwin.actors.runtime import LocalSystem, Runtime
 from logitwin.actors.shipping import Shipping, TruckSlot
 from logitwin.actors.station import Station
-from logitwin.actors.traffic import TrafficController
+from logitwin.actors.traffic import RobotDriver, TrafficController
 from logitwin.control.allocation import NearestRobotAllocator
 from logitwin.control.inventory import spread_skus
 from logitwin.control.pibt import PIBT
 from logitwin.control.slotting import NearestFreeSlotting
 from logitwin.errors import ScenarioError
-from logitwin.robots.floor import DelayModel, GridFloor
+from logitwin.robots.fleet import FleetSetup, fleet_starts
+from logitwin.robots.floor import DelayModel
 from logitwin.robots.model import LinearBattery, step_duration
+from logitwin.robots.registry import make_driver
 from logitwin.scenarios.schema import Scenario
 from logitwin.sim.demand import Demand, DemandParams, zipf_weights
 from logitwin.sim.orders_csv import OrderFeed, load_orders_csv
 from logitwin.site import DistanceOracle, LayoutParams, Site, generate_layout
 from logitwin.site.distance import distances_around
 
-__all__ = ["Twin", "build_site", "build_twin", "truck_schedule"]
+__all__ = ["Twin", "build_site", "build_twin", "fleet_setup", "scenario_fleet", "truck_schedule"]
 
 
 @dataclass
@@ -93,6 +96,7 @@ def build_twin(
     scenario: Scenario,
     journal: Journal | None,
     runtime: Callable[[int, float, Journal | None], Runtime] | None = None,
+    driver: Callable[[FleetSetup], RobotDriver] | None = None,
 ) -> Twin:
     """Create the site and spawn every actor of ``scenario`` on a runtime.
 
@@ -104,6 +108,8 @@ def build_twin(
         journal: where the run's events go (``None``: not journalled).
         runtime: makes the runtime from (seed, lookahead, journal); default
             :class:`LocalSystem`.
+        driver: makes the robot driver (live robots behind a bridge); default the
+            scenario's ``floor.driver`` (the grid floor or a PyBullet world).
     """
     site = build_site(scenario)
     grid = site.grid
@@ -115,20 +121,11 @@ def build_twin(
     oracle = DistanceOracle(grid)
 
     # Robots start spread over the aisle cells (not storage, stations, chargers or docks).
-    special = set(site.storage) | set(site.chargers) | {d.cell for d in site.docks}
-    for st in site.stations:
-        special.add(st.pick_cell)
-        special.update(st.queue)
-    aisles = [int(c) for c in grid.free_cells if int(c) not in special]
     n = sc.fleet.robots
-    if n > len(aisles):
-        raise ScenarioError(
-            f"fleet.robots: {n} robots do not fit in the {len(aisles)} aisle cells of the layout; "
-            "use fewer robots or a larger layout"
-        )
-    starts = [aisles[int(i)] for i in np.linspace(0, len(aisles) - 1, n).round().astype(int)]
-    if len(set(starts)) != n:
-        raise ScenarioError(f"fleet.robots: could not place {n} robots on distinct cells")
+    try:
+        starts = fleet_starts(site, n)
+    except ValueError as exc:
+        raise ScenarioError(f"fleet.robots: {exc}") from None
     robots = {f"robot:{i}": c for i, c in enumerate(starts)}
     lost = sc.floor.lost_after_s
     if lost is not None and lost <= step_s:
@@ -165,7 +162,7 @@ def build_twin(
         robots=robots,
         step_s=step_s,
         planner=PIBT(grid, n, system.rng("traffic"), rotation=False, cycles=False),
-        driver=_floor(system, sc, grid.neighbors, robots, step_s),
+        driver=(driver or _floor_driver(sc))(fleet_setup(sc, site, system, robots, step_s)),
         around=functools.partial(distances_around, grid),
         lost_after_s=sc.floor.lost_after_s,
     )
@@ -312,22 +309,42 @@ def _check_demand(sc: Scenario, stations: int, horizon_s: float) -> None:
         )
 
 
-def _floor(
-    system: Runtime,
-    sc: Scenario,
-    neighbors: Sequence[Sequence[int]],
-    robots: dict[str, int],
-    step_s: float,
-) -> GridFloor:
-    """The grid floor the robots drive on, with the scenario's delays and speeds."""
+def fleet_setup(
+    sc: Scenario, site: Site, system: Runtime, robots: dict[str, int], step_s: float
+) -> FleetSetup:
+    """What the robot driver is made from: the site, the fleet, its speeds and delays."""
     d = sc.floor.delays
     model = DelayModel(d.probability, d.min_s, d.max_s, d.duration, d.gauss_mean, d.gauss_std)
     lo, hi = d.speed_factor
     # Each robot's own streams: a robot more or a delay setting changes no other stream.
-    speed = [1.0 if lo == hi == 1.0 else float(system.rng(f"{r}.speed").uniform(lo, hi))
-             for r in robots]  # fmt: skip
-    rngs = [system.rng(f"{r}.delays") for r in robots] if d.probability > 0 else None
-    return GridFloor(neighbors, list(robots.values()), step_s, speed, model, rngs)
+    speed = tuple(1.0 if lo == hi == 1.0 else float(system.rng(f"{r}.speed").uniform(lo, hi))
+                  for r in robots)  # fmt: skip
+    return FleetSetup(
+        site, sc.floor.cell_m, step_s, tuple(robots), tuple(robots.values()), speed, model,
+        system.rng,
+    )  # fmt: skip
+
+
+def scenario_fleet(
+    scenario: Scenario, robots: int | None = None, options: dict[str, str] | None = None
+) -> FleetSetup:
+    """The scenario's fleet as a driver gets it, without a twin: what a stand-in robot
+    process and the driver checks are made from (``robots`` overrides the fleet size)."""
+    site = build_site(scenario)
+    n = scenario.fleet.robots if robots is None else robots
+    try:
+        starts = fleet_starts(site, n)
+    except ValueError as exc:
+        raise ScenarioError(f"fleet.robots: {exc}") from None
+    sc = scenario.model_copy(update={"fleet": scenario.fleet.model_copy(update={"robots": n})})
+    step_s = step_duration(sc.floor.cell_m, sc.floor.speed_mps)
+    system = LocalSystem(sc.seed)
+    setup = fleet_setup(sc, site, system, {f"robot:{i}": c for i, c in enumerate(starts)}, step_s)
+    return dataclasses.replace(setup, options=dict(options or {}))
+
+
+def _floor_driver(sc: Scenario) -> Callable[[FleetSetup], RobotDriver]:
+    return functools.partial(make_driver, sc.floor.driver)
 
 
 def _spawn_disruptions(

@@ -91,6 +91,11 @@ class FloorSpec(_Strict):
 
     cell_m: Pos = 1.25
     speed_mps: Pos = 1.25
+    driver: Literal["grid", "pybullet"] = Field(
+        "grid",
+        description="what moves the robots in a what-if: the grid floor, or a PyBullet "
+        "world of kinematic robots (slower; reports physical contacts)",
+    )
     delays: DelaySpec = DelaySpec()
     lost_after_s: Pos | None = Field(
         60.0,

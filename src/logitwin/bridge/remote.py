@@ -1,0 +1,253 @@
+"""The twin side of every bridge to robots in other processes (zmq, ROS 2, VDA 5050).
+
+:class:`RemoteFleet` meets :class:`logitwin.actors.traffic.RobotDriver` and keeps what
+all bridges share: which cells each robot was sent and has not reached, which robots
+are online, and turning what robots report (on a transport's receive thread) into
+moves done (on the twin's thread). A transport subclasses it, sends commands in its own
+wire format (``_command_*``) and calls :meth:`observe`, :meth:`started` and
+:meth:`reached` as robots report.
+
+Rules, whatever the transport:
+
+- A move is reported done only for the next cell the robot was sent; anything else
+  (a cell it was never sent, a report from a robot offline) is refused, counted by
+  reason in :attr:`refused`, logged, and never reaches the twin.
+- A robot not heard from for ``offline_after_s`` is *offline*; nothing it reports is a
+  move until it rejoins. When it is heard again its unexecuted commands are dropped
+  (it is told to cancel) and, once it reports standing still, it *rejoins* with the
+  cell it is observed in; the twin reconciles its plan with that cell.
+- Times: robots' clocks are not trusted; a move starts when the report that it started
+  arrives (or when it was sent, without one), in the twin's clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from logitwin.robots.fleet import FleetSetup
+
+__all__ = ["RemoteFleet", "RemoteMove"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteMove:
+    """A move a remote robot completed: the robot, the cell it reached, when it started (s)."""
+
+    robot: int
+    cell: int
+    started: float
+
+
+class RemoteFleet:
+    """Driver base for robots behind a transport; see the module docstring.
+
+    Args:
+        setup: the fleet (names, start cells, site).
+        offline_after_s: silence (s) after which a robot is offline.
+        poll_s: how often (s) the twin looks at what robots reported.
+    """
+
+    def __init__(self, setup: FleetSetup, offline_after_s: float = 2.0, poll_s: float = 0.05):
+        if not offline_after_s > 0 or not poll_s > 0:
+            raise ValueError("offline_after_s and poll_s must be > 0 s")
+        n = setup.n
+        self.setup = setup
+        self.offline_after_s = offline_after_s
+        self.poll_s = poll_s
+        self._neighbors = setup.site.grid.neighbors
+        self._lock = threading.Lock()
+        self._at = list(setup.starts)  # last cell each robot reached (as the twin saw it)
+        self._sent: list[deque[int]] = [deque() for _ in range(n)]  # sent, not reached
+        self._dropped: list[deque[int]] = [deque() for _ in range(n)]  # cancelled, maybe begun
+        self._sent_mono: list[deque[float]] = [deque() for _ in range(n)]
+        self._begun: list[float | None] = [None] * n  # when the next move started (monotonic)
+        self._seen = [time.monotonic()] * n  # last report of each robot (monotonic)
+        self._cell = list(setup.starts)  # cell each robot last said it is in
+        self._moving_into = [-1] * n
+        self._offline: set[int] = set()
+        self._returning: set[int] = set()  # heard again; rejoins once standing still
+        self._rejoined: list[tuple[int, int]] = []
+        self._done: list[tuple[int, int, float]] = []  # robot, cell, started (monotonic)
+        self.refused: Counter[str] = Counter()
+        self._clock: Callable[[], float] = lambda: 0.0
+        self._wake: Callable[[float], None] = lambda t: None
+        self._closed = False
+
+    # --- the driver interface (the twin's thread) ----------------------------------------
+    def bind(self, clock: Callable[[], float], wake: Callable[[float], None]) -> None:
+        """Connect to the twin and start polling what robots report."""
+        self._clock, self._wake = clock, wake
+        now = time.monotonic()
+        with self._lock:
+            self._seen = [now] * self.setup.n  # everyone gets a full grace period
+        wake(clock() + self.poll_s)
+
+    def send_path(self, robot: int, cells: Sequence[int]) -> None:
+        """Send the robot through ``cells`` (each adjacent to the one before)."""
+        cells = [int(c) for c in cells]
+        with self._lock:
+            last = self._sent[robot][-1] if self._sent[robot] else self._at[robot]
+            for c in cells:
+                if c not in self._neighbors[last]:
+                    raise ValueError(
+                        f"{self.setup.names[robot]} was sent from cell {last} to {c}: not adjacent"
+                    )
+                last = c
+            self._sent[robot].extend(cells)
+            self._sent_mono[robot].extend([time.monotonic()] * len(cells))
+        self._command_path(robot, cells)
+
+    def cancel(self, robot: int) -> None:
+        """Drop the moves not yet started (one in progress finishes)."""
+        with self._lock:
+            self._cancel_locked(robot)
+        self._command_cancel(robot)
+
+    def pause(self, robot: int) -> None:
+        """Start no new move until :meth:`resume`."""
+        self._command_pause(robot, True)
+
+    def resume(self, robot: int) -> None:
+        """Go on after :meth:`pause`."""
+        self._command_pause(robot, False)
+
+    def progress(self) -> list[RemoteMove]:
+        """The moves robots completed since the last call, in the twin's clock."""
+        mono = time.monotonic()
+        now = self._clock()
+        with self._lock:
+            done, self._done = self._done, []
+            for i in range(self.setup.n):
+                if i not in self._offline and mono - self._seen[i] > self.offline_after_s:
+                    self._offline.add(i)
+                    self._returning.discard(i)
+                    log.warning("%s is offline (silent %.1f s)", self.setup.names[i],
+                                mono - self._seen[i])  # fmt: skip
+        if not self._closed:
+            self._wake(now + self.poll_s)
+        return [RemoteMove(i, c, min(now, now - (mono - t))) for i, c, t in done]
+
+    def offline(self) -> frozenset[int]:
+        """Robots offline now."""
+        with self._lock:
+            return frozenset(self._offline)
+
+    def rejoined(self) -> list[tuple[int, int]]:
+        """Robots back since the last call, with the cell each is observed in."""
+        with self._lock:
+            out, self._rejoined = self._rejoined, []
+            return out
+
+    def close(self) -> None:
+        """Stop polling and close the transport."""
+        self._closed = True
+        self._stop()
+
+    # --- what robots report (any thread) ---------------------------------------------------
+    def observe(self, robot: int, cell: int, moving_into: int = -1) -> None:
+        """A sign of life: the robot is in ``cell`` (moving into ``moving_into``, -1: not
+        moving)."""
+        cancel = False
+        with self._lock:
+            self._seen[robot] = time.monotonic()
+            self._cell[robot], self._moving_into[robot] = cell, moving_into
+            if robot in self._offline:
+                self._offline.discard(robot)
+                self._returning.add(robot)
+                self._cancel_locked(robot)
+                self._dropped[robot].clear()
+                cancel = True
+                log.warning("%s is back at cell %d", self.setup.names[robot], cell)
+            if robot in self._returning and moving_into < 0:
+                self._returning.discard(robot)
+                self._sent[robot].clear()
+                self._sent_mono[robot].clear()
+                self._at[robot] = cell
+                self._rejoined.append((robot, cell))
+        if cancel:
+            self._command_cancel(robot)
+
+    def started(self, robot: int, cell: int) -> None:
+        """The robot started moving into ``cell``."""
+        with self._lock:
+            if self._offline_or_back(robot, "started"):
+                return
+            sent, dropped = self._sent[robot], self._dropped[robot]
+            if not sent and dropped and dropped[0] == cell:  # begun before the cancel arrived
+                sent.append(dropped.popleft())
+                self._sent_mono[robot].append(time.monotonic())
+            if sent and sent[0] == cell:
+                self._begun[robot] = time.monotonic()
+            else:
+                self._refuse(robot, "start of a move not sent", cell)
+
+    def reached(self, robot: int, cell: int) -> None:
+        """The robot reached ``cell`` (and left the one before)."""
+        with self._lock:
+            self._seen[robot] = time.monotonic()
+            if self._offline_or_back(robot, "reached"):
+                return
+            sent, dropped = self._sent[robot], self._dropped[robot]
+            if not sent and dropped and dropped[0] == cell:
+                sent.append(dropped.popleft())
+                self._sent_mono[robot].append(time.monotonic())
+            if not sent or sent[0] != cell:
+                self._refuse(robot, "arrival at a cell not sent", cell)
+                return
+            sent.popleft()
+            t0 = self._sent_mono[robot].popleft()
+            begun = self._begun[robot]
+            self._begun[robot] = None
+            self._dropped[robot].clear()  # it went on: nothing cancelled was begun
+            self._at[robot] = cell
+            self._done.append((robot, cell, begun if begun is not None else t0))
+
+    def cancel_confirmed(self, robot: int) -> None:
+        """The robot processed a cancel: nothing it dropped will be begun."""
+        with self._lock:
+            self._dropped[robot].clear()
+
+    # --- for transports --------------------------------------------------------------------
+    def _command_path(self, robot: int, cells: Sequence[int]) -> None:
+        raise NotImplementedError
+
+    def _command_cancel(self, robot: int) -> None:
+        raise NotImplementedError
+
+    def _command_pause(self, robot: int, on: bool) -> None:
+        raise NotImplementedError
+
+    def _stop(self) -> None:
+        raise NotImplementedError
+
+    # --- inside ------------------------------------------------------------------------------
+    def _cancel_locked(self, robot: int) -> None:
+        sent, mono = self._sent[robot], self._sent_mono[robot]
+        if self._begun[robot] is not None and sent:  # the move in progress finishes
+            keep, keep_t = sent.popleft(), mono.popleft()
+            self._dropped[robot] = deque(sent)
+            sent.clear()
+            mono.clear()
+            sent.append(keep)
+            mono.append(keep_t)
+        else:  # not known to have begun: it may yet, until the robot confirms the cancel
+            self._dropped[robot] = deque(sent)
+            sent.clear()
+            mono.clear()
+
+    def _offline_or_back(self, robot: int, what: str) -> bool:
+        if robot in self._offline or robot in self._returning:
+            self.refused[f"{what} while offline"] += 1
+            return True
+        return False
+
+    def _refuse(self, robot: int, reason: str, cell: int) -> None:
+        self.refused[reason] += 1
+        log.warning("%s: %s (cell %d)", self.setup.names[robot], reason, cell)
