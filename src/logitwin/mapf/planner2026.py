@@ -13,6 +13,12 @@ Each call (every planning interval):
   that), rolled out ``steps`` actions. A robot that reaches an errand during the rollout
   heads for the next one at once. Robots with a backlog staged (delayed, or waiting
   for their turn at a cell) get no new actions: they are pinned where they are predicted.
+
+Robots larger than a cell (``agentSize > 1``) plan on the map of cells where their whole
+block of cells fits (:mod:`logitwin.mapf.blocks`) with :class:`~logitwin.mapf.blockpibt.
+BlockPIBT`; only tasks whose errands all fit, in one connected part of that map, are
+given out, to robots that can reach them; a robot that does not fit where it starts (or
+overlaps another there) can never move and is left alone.
 """
 
 from __future__ import annotations
@@ -27,8 +33,11 @@ import numpy as np
 from logitwin.control.assignment import greedy_assign
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.mapf.actions import apply_action
+from logitwin.mapf.blockpibt import BlockPIBT
+from logitwin.mapf.blocks import Blocks, cells_across
 from logitwin.mapf.rules2026 import Plan2026, PlannerView
 from logitwin.site.distance import DistanceOracle
+from logitwin.site.grid import Grid
 from logitwin.site.guidance import GuidedDistances, lane_costs
 from logitwin.site.io import LorrProblem
 
@@ -90,9 +99,13 @@ class PibtPlanner2026:
     ) -> None:
         self.params = params or Planner2026Params()
         p = self.params
-        grid = problem.grid
-        self.grid = grid
         self.n = problem.team_size
+        m = cells_across(problem.agent_size)
+        # Larger robots plan on the cells where their block fits.
+        self.blocks = Blocks(problem.grid.width, problem.grid.height, m) if m > 1 else None
+        grid = problem.grid if self.blocks is None else self.blocks.anchors(problem.grid)
+        self.grid = grid
+        self.stuck = self._stuck(problem.starts.tolist())
         self.steps = p.steps or interval_ticks // problem.agent_counter + 2
         self.backlog = p.backlog or self.steps + 2
         self.state_tables = int(grid.free.sum()) <= p.state_table_max_free
@@ -100,15 +113,15 @@ class PibtPlanner2026:
         if not self.state_tables and p.lane_penalty:
             self.lanes = lane_costs(grid, p.lane_penalty)
             self.guided = GuidedDistances(grid, self.lanes, max_cached=p.max_tables)
-        self.pibt = PIBT(
-            grid,
-            self.n,
-            np.random.default_rng(p.seed),
-            rotation=True,
-            state_tables=self.state_tables,
-            move_cost=self.lanes,
-            cycles=False,
-        )
+        rng = np.random.default_rng(p.seed)
+        self.pibt: PIBT | BlockPIBT
+        if self.blocks is None:
+            self.pibt = PIBT(grid, self.n, rng, rotation=True, state_tables=self.state_tables,
+                             move_cost=self.lanes, cycles=False)  # fmt: skip
+        else:
+            self.pibt = BlockPIBT(grid, self.blocks, self.n, rng, self.state_tables, self.lanes)
+        self._part: list[int] | None = None if self.blocks is None else _parts(grid)
+        self._fits: dict[tuple[int, ...], bool] = {}
         # Tables to every errand cell do not fit in memory on large maps (a list per goal
         # of 38,643 cells is 1.4 MB): numpy maps there, the most recent kept.
         self.oracle = DistanceOracle(grid, max_cached=None if self.state_tables else p.max_tables)
@@ -124,13 +137,41 @@ class PibtPlanner2026:
         self._tables_until = float("inf")
         self._templates = problem.tasks
 
+    def _stuck(self, starts: list[int]) -> list[bool]:
+        """Robots that can never move: larger robots that do not fit where they start or
+        overlap another there (every motion of theirs would collide)."""
+        if self.blocks is None:
+            return [False] * self.n
+        held: dict[int, int] = {}
+        out = [not self.grid.is_free(a) for a in starts]
+        for i, a in enumerate(starts):
+            for c in self.blocks.block(a):
+                j = held.setdefault(c, i)
+                if j != i:
+                    out[i] = out[j] = True
+        return out
+
+    def _feasible(self, errands: tuple[int, ...]) -> bool:
+        """Whether a robot can do the task: every errand fits it, all in one part of the
+        map (always, for robots up to a cell)."""
+        if self._part is None:
+            return True
+        ok = self._fits.get(errands)
+        if ok is None:
+            part = self._part
+            ok = self._fits[errands] = part[errands[0]] >= 0 and all(
+                part[c] == part[errands[0]] for c in errands
+            )
+        return ok
+
     def preprocess(self, budget_s: float) -> None:
         """While half the budget lasts: the scheduler's maps from every task's first
         errand, then the planner's tables to every errand (the rest are made when first
         needed)."""
         until = time.perf_counter() + budget_s / 2
-        firsts = sorted({t[0] for t in self._templates})
-        cells = sorted({c for t in self._templates for c in t})
+        feasible = [t for t in self._templates if self._feasible(t)]
+        firsts = sorted({t[0] for t in feasible})
+        cells = sorted({c for t in feasible for c in t})
         if self.turns is None:
             cells = cells[: self.params.max_tables]
         for make, goals in ((self.oracle.dist_map, firsts), (self._table, cells)):
@@ -169,11 +210,19 @@ class PibtPlanner2026:
             and (view.opened[i] or view.errands[out[i]][0] in (view.loc[i], *view.staged_cells[i]))
             for i in range(self.n)
         ]
-        movable = [i for i in range(self.n) if out[i] < 0 or (rematch and not keeps[i])]
+        movable = [
+            i
+            for i in range(self.n)
+            if (out[i] < 0 or (rematch and not keeps[i])) and not self.stuck[i]
+        ]
         taken = {out[i] for i in range(self.n) if keeps[i]}
         if not rematch:
             taken |= {t for t in out if t >= 0}
-        free_tasks = [t for t in view.open_tasks if t not in taken and view.open_tasks[t] == 0]
+        free_tasks = [
+            t
+            for t in view.open_tasks
+            if t not in taken and view.open_tasks[t] == 0 and self._feasible(view.errands[t])
+        ]
         if not movable or not free_tasks:
             return out
         for i in movable:  # without rematch, movable robots hold no task
@@ -184,6 +233,8 @@ class PibtPlanner2026:
         capacity = dict.fromkeys(set(firsts), p.first_cap)
         pairs = greedy_assign(cells, firsts, lengths, self.oracle.dist_map, capacity=capacity)
         for a, t in pairs:
+            if self._part is not None and self._part[cells[a]] != self._part[firsts[t]]:
+                continue  # a larger robot cut off from the task: greedy had nothing better
             out[movable[a]] = free_tasks[t]
         return out
 
@@ -204,7 +255,7 @@ class PibtPlanner2026:
             else:
                 start = view.open_tasks.get(t, 0) if t == view.task_of[i] else 0
                 todo.append(list(view.errands[t][start:]))
-        pinned = [view.backlog[i] >= self.backlog for i in range(n)]
+        pinned = [view.backlog[i] >= self.backlog or self.stuck[i] for i in range(n)]
         actions: list[list[int]] = [[] for _ in range(n)]
         for _ in range(self.steps):
             for i in range(n):  # an errand reached in the rollout: on to the next one
@@ -216,3 +267,23 @@ class PibtPlanner2026:
                 actions[i].append(_CODES[a])
                 pos[i], ori[i] = apply_action(self.grid, pos[i], ori[i], a)
         return Plan2026(actions, schedule)
+
+
+def _parts(grid: Grid) -> list[int]:
+    """Each cell's connected part of the map (4-neighbours), numbered; -1 if blocked."""
+    part = [-1] * grid.size
+    nbrs = grid.neighbors
+    label = 0
+    for start in grid.free_cells.tolist():
+        if part[start] >= 0:
+            continue
+        part[start] = label
+        todo = [start]
+        while todo:
+            c = todo.pop()
+            for d in nbrs[c]:
+                if part[d] < 0:
+                    part[d] = label
+                    todo.append(d)
+        label += 1
+    return part

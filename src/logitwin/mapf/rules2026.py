@@ -23,7 +23,9 @@ The executor here is a temporal plan graph over cells: each cell keeps the robot
 will enter it in plan order (plan by plan, step by step); a robot starts a forward move
 only when it is first in line for the cell ahead, i.e. once every robot planned there
 before it has left. Plans without rotations (robots following each other round a cycle
-in one step) therefore execute without collision or deadlock whatever the delays.
+in one step) therefore execute without collision or deadlock whatever the delays. A robot
+larger than a cell holds the block of cells its square lies in and waits to head the
+line of every cell its move leads into (:mod:`logitwin.mapf.blocks`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from logitwin.errors import LogitwinError
+from logitwin.mapf.blocks import Blocks, cells_across
 from logitwin.mapf.delays import DelayGenerator
 from logitwin.mapf.footprint import ACTION_CODES, ActionModel, FleetState
 from logitwin.mapf.paths import encode_path
@@ -223,22 +226,45 @@ class TaskBoard:
 class StagingExecutor:
     """Stages adopted plans and releases them tick by tick in plan order per cell.
 
+    Each cell has a line of the robots that will hold it. A robot holds the cells its
+    square lies in (:class:`~logitwin.mapf.blocks.Blocks`: one cell for ``size <= 1``,
+    a block of ``ceil(size)``-by-``ceil(size)`` cells above); a forward move takes the
+    cells it leads into when it starts and gives up those it trails when it ends.
+
     Args:
         starts: each robot's cell.
         width: the map's width (cells).
         k: ticks per action (``agentCounter``).
         size: the footprint's side (``agentSize``).
+        height: the map's height (cells; needed only for ``size > 1``, where a block
+            is cut at the map's edge).
     """
 
-    def __init__(self, starts: Sequence[int], width: int, k: int = 1, size: float = 1.0) -> None:
+    def __init__(
+        self,
+        starts: Sequence[int],
+        width: int,
+        k: int = 1,
+        size: float = 1.0,
+        height: int | None = None,
+    ) -> None:
         n = len(starts)
         self._width = width
         self.k = k
+        m = cells_across(size)
+        if m > 1 and height is None:
+            raise ValueError(f"agentSize {size} > 1 needs the map's height")
+        self._blocks = Blocks(width, height or 1, m)  # a height is read only for m > 1
         # Ticks of motion between two robots' corners at which the one behind may move on:
-        # the footprint's side plus one tick (K ticks a cell).
-        self._clear = math.ceil(size * k - 1e-9) + 1
+        # the footprint's side plus one tick (K ticks a cell), and a cell plus one tick
+        # for smaller robots: the one behind must not arrive before the one ahead has
+        # left (it would leave the cell's line out of its turn after it).
+        self._clear = max(math.ceil(size * k - 1e-9), k) + 1
         self.staged: list[deque[tuple[int, int]]] = [deque() for _ in range(n)]
-        self._line: dict[int, deque[int]] = {c: deque([i]) for i, c in enumerate(starts)}
+        self._line: dict[int, deque[int]] = {}
+        for i, a in enumerate(starts):
+            for c in self._blocks.block(a):
+                self._line.setdefault(c, deque()).append(i)
         self.pred_loc = list(starts)
         self.pred_ori = [0] * n
 
@@ -270,7 +296,8 @@ class StagingExecutor:
                     o = self.pred_ori[i]
                     cell = self.pred_loc[i] + _DX[o] + _DY[o] * self._width
                     self.staged[i].append((F, cell))
-                    self._line.setdefault(cell, deque()).append(i)
+                    for c in self._blocks.lead(self.pred_loc[i], cell):
+                        self._line.setdefault(c, deque()).append(i)
                     self.pred_loc[i] = cell
                 elif a in (R, C):
                     self.staged[i].append((a, -1))
@@ -281,17 +308,22 @@ class StagingExecutor:
         lines = {c: deque(q) for c, q in self._line.items()}
         loc, ori = list(state.loc), list(state.ori)
         done = [0] * n  # staged actions each robot executes in the dry run
-        order: list[tuple[int, int]] = []  # (robot, cell) moves in the order they happen
+        blocks = self._blocks
+        # (robot, cells it takes) moves in the order they happen
+        order: list[tuple[int, tuple[int, ...]]] = []
 
         def go(i: int) -> bool:
             a, cell = self.staged[i][done[i]]
             if a == F:
-                line = lines.get(cell)
-                if not line or line[0] != i:
-                    return False
-                lines[loc[i]].popleft()
+                lead = blocks.lead(loc[i], cell)
+                for c in lead:
+                    line = lines.get(c)
+                    if not line or line[0] != i:
+                        return False
+                for c in blocks.trail(loc[i], cell):
+                    lines[c].popleft()
                 loc[i] = cell
-                order.append((i, cell))
+                order.append((i, lead))
             else:
                 ori[i] = (ori[i] + (1 if a == R else 3)) % 4
             done[i] += 1
@@ -318,20 +350,23 @@ class StagingExecutor:
         # progress enters), then the kept moves in dry-run order.
         rebuilt: dict[int, deque[int]] = {}
         for i in range(n):
-            rebuilt.setdefault(state.loc[i], deque()).append(i)
+            for c in blocks.block(state.loc[i]):
+                rebuilt.setdefault(c, deque()).append(i)
         started = set()
         for i in range(n):
             q = self.staged[i]
             while len(q) > done[i]:
                 q.pop()
             if state.cur[i] == F and state.count[i] > 0 and q and q[0][0] == F:
-                rebuilt.setdefault(q[0][1], deque()).append(i)  # holds the cell it enters
+                for c in blocks.lead(state.loc[i], q[0][1]):  # holds the cells it enters
+                    rebuilt.setdefault(c, deque()).append(i)
                 started.add(i)
-        for i, cell in order:
+        for i, lead in order:
             if i in started:
-                started.discard(i)  # its move in progress: it holds that cell already
+                started.discard(i)  # its move in progress: it holds those cells already
                 continue
-            rebuilt.setdefault(cell, deque()).append(i)
+            for c in lead:
+                rebuilt.setdefault(c, deque()).append(i)
         self._line = rebuilt
         self.pred_loc, self.pred_ori = loc, ori
 
@@ -341,8 +376,12 @@ class StagingExecutor:
         A robot moves into a cell when it is first in that cell's line, or, in a straight
         train, when the robot ahead of it in the line is driving out of the cell the same
         way and is far enough ahead that it may stop dead this tick (a delay) without the
-        two squares overlapping: ``size + 1/K`` cells between their corners.
+        two squares overlapping: ``max(size, 1) + 1/K`` cells between their corners. A robot
+        larger than a cell starts a move only when it is first in line for every cell
+        it leads into (no trains).
         """
+        if self._blocks.m > 1:
+            return self._block_commands(state)
         out = []
         for i, q in enumerate(self.staged):
             if not q:
@@ -364,6 +403,26 @@ class StagingExecutor:
                 out.append(W)  # paused or held back until the robot ahead is far enough
         return out
 
+    def _block_commands(self, state: FleetState) -> list[int]:
+        out = []
+        lines, blocks = self._line, self._blocks
+        for i, q in enumerate(self.staged):
+            if not q:
+                out.append(W)
+                continue
+            a, cell = q[0]
+            if a != F:
+                out.append(a)
+                continue
+            ok = True
+            for c in blocks.lead(state.loc[i], cell):
+                line = lines.get(c)
+                if not line or line[0] != i:
+                    ok = False
+                    break
+            out.append(F if ok else W)
+        return out
+
     def _ahead(self, state: FleetState, j: int, i: int) -> bool:
         """Whether robot ``i`` may drive on behind robot ``j``, which stands in the cell
         ``i`` enters: ``j`` drives straight out of it the way ``i`` goes, and stays far
@@ -382,16 +441,17 @@ class StagingExecutor:
         return gap >= self._clear
 
     def executed(self, before: FleetState, after: FleetState) -> None:
-        """Take off each robot's staged action once it is complete; a robot that left a
-        cell leaves that cell's line."""
+        """Take off each robot's staged action once it is complete; a robot that left
+        cells leaves their lines."""
         for i, q in enumerate(self.staged):
             if after.loc[i] != before.loc[i]:
-                line = self._line[before.loc[i]]
-                if line[0] != i:
-                    raise ValueError(f"robot {i} left cell {before.loc[i]} out of its turn")
-                line.popleft()
-                if not line:
-                    del self._line[before.loc[i]]
+                for c in self._blocks.trail(before.loc[i], after.loc[i]):
+                    line = self._line[c]
+                    if line[0] != i:
+                        raise ValueError(f"robot {i} left cell {c} out of its turn")
+                    line.popleft()
+                    if not line:
+                        del self._line[c]
                 q.popleft()
             elif after.ori[i] != before.ori[i]:
                 q.popleft()
@@ -493,7 +553,9 @@ def run_2026(
     delays = DelayGenerator(problem.delay, n)
     board = TaskBoard(problem.tasks, n, problem.num_tasks_reveal)
     board.reveal(0)
-    executor = StagingExecutor(state.loc, width, problem.agent_counter, problem.agent_size)
+    executor = StagingExecutor(
+        state.loc, width, problem.agent_counter, problem.agent_size, grid.height
+    )
     planned: list[list[str]] = [[] for _ in range(n)]  # requested letters, per robot
     actual: list[list[str]] = [[] for _ in range(n)]  # executed letters
     snapshots: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
