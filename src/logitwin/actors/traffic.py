@@ -318,8 +318,6 @@ class TrafficController(Actor):
         done: list[int | float] = []
         freed: list[int] = []
         for i, cell in driver.rejoined():
-            if not self.lost[i]:
-                continue
             holds = tpg.holds(i)
             if tpg.moving(i) and cell == holds[1]:
                 freed.append(tpg.done(i))
@@ -327,15 +325,19 @@ class TrafficController(Actor):
                 done += (i, cell, self._started[i])
             elif tpg.moving(i) and cell == holds[0]:
                 freed.append(tpg.abort(i))
-            elif cell != holds[0]:
+            elif cell != holds[0]:  # not where the twin has it: out of service
                 self.set(unreconciled=[i, cell, *holds])
+                if not self.lost[i]:
+                    self._lose(i)
+                    newly = True
                 continue
-            self.lost[i] = False
-            back.append(i)
-            self.send(self.robot_ids[i], Found())
+            if self.lost[i]:  # (a robot back before it was seen gone only reconciles)
+                self.lost[i] = False
+                back.append(i)
+                self.send(self.robot_ids[i], Found())
         if done:
             self.set(done=done)
-        if newly or back:
+        if newly or back or freed:
             self.set(robots_lost=sum(self.lost))
             self._reroute()
             self._wake()

@@ -135,9 +135,9 @@ class RemoteFleet:
         return [RemoteMove(i, c, min(now, now - (mono - t))) for i, c, t in done]
 
     def offline(self) -> frozenset[int]:
-        """Robots offline now."""
+        """Robots offline now, or heard again but not yet rejoined."""
         with self._lock:
-            return frozenset(self._offline)
+            return frozenset(self._offline | self._returning)
 
     def rejoined(self) -> list[tuple[int, int]]:
         """Robots back since the last call, with the cell each is observed in."""
@@ -208,6 +208,23 @@ class RemoteFleet:
             self._dropped[robot].clear()  # it went on: nothing cancelled was begun
             self._at[robot] = cell
             self._done.append((robot, cell, begun if begun is not None else t0))
+
+    def take_out(self, robot: int, reason: str) -> None:
+        """Treat the robot as offline now (it said it is going, or it left the cells it
+        holds); it rejoins as any offline robot does, when heard again standing still."""
+        with self._lock:
+            if robot not in self._offline:
+                self._offline.add(robot)
+                self._returning.discard(robot)
+                self.refused[f"taken out: {reason}"] += 1
+                log.warning("%s taken out: %s", self.setup.names[robot], reason)
+
+    def held(self, robot: int) -> tuple[int, ...]:
+        """The cells the robot may be in: the last it reached and the one it is entering."""
+        with self._lock:
+            sent = self._sent[robot]
+            begun = self._begun[robot] is not None or bool(sent)
+            return (self._at[robot], sent[0]) if begun and sent else (self._at[robot],)
 
     def cancel_confirmed(self, robot: int) -> None:
         """The robot processed a cancel: nothing it dropped will be begun."""

@@ -167,6 +167,19 @@ class GridFloor:
                 self._next(r.robot)
         return done
 
+    def moving_into(self, robot: int) -> int:
+        """The cell the robot is moving into, -1 if it stands."""
+        return self._into[robot]
+
+    def where(self, robot: int) -> tuple[int, int, float]:
+        """Where the robot is: the cell it left (or stands in), the cell it is entering
+        (-1: none) and the share of that move done (0..1, by undelayed time)."""
+        into = self._into[robot]
+        if into < 0:
+            return self.pos[robot], -1, 0.0
+        frac = (self._clock() - self._started[robot]) * self._speed[robot] / self.step_s
+        return self.pos[robot], into, min(1.0, max(0.0, frac))
+
     def offline(self) -> frozenset[int]:
         """The floor always reaches its robots."""
         return frozenset()
