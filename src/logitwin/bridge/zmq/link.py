@@ -248,15 +248,14 @@ class ZmqFleet(RemoteFleet):
             if i is None:
                 return
             self._route[i] = ident
-            for p in self._pending[i].values():  # what it missed, in order
-                self._transmit(i, p.frame)
+            for missed in self._pending[i].values():  # what it missed, in order
+                self._transmit(i, missed.frame)
         elif isinstance(msg, Ack):
             i = self._robot(msg.robot, msg.boot)
             if i is None:
                 return
-            p: _Pending | None = None
-            if msg.session == self.session:
-                p = self._pending[i].pop(msg.seq, None)
+            pending = self._pending[i] if msg.session == self.session else {}
+            p = pending.pop(msg.seq, None)
             if p is None:
                 self._refuse_msg("ack of a command not pending", f"{msg.robot} seq {msg.seq}")
                 return
