@@ -218,8 +218,10 @@ class Ros2Fleet(RemoteFleet):
         with self._ros_lock:
             for tr in self._tracks:
                 tr.queue.clear()
-        dp, self._keep = self._dp, []
-        dp.__del__()  # deletes every reader and writer; waits for running listeners
+        self._keep = []
+        self._dp.__del__()  # deletes every reader and writer; waits for running listeners
+        if self._domain is not None:
+            self._domain.__del__()  # the domain id is free again in this process
 
     # --- goals (under _ros_lock) -------------------------------------------------------------
     def _dispatch(self, robot: int) -> None:
