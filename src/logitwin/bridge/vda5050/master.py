@@ -28,7 +28,8 @@ moves done, sightings and offline robots.
   serial numbers, a payload serial not matching the topic, stale ``headerId`` (not above
   the last one in this connection), node ids that are not cells: refused, counted by
   reason in :attr:`refused`, logged (the first 5 of each reason, then every 100th); the
-  receive thread carries on. Errors a vehicle reports are logged once each.
+  receive thread carries on (even past a bug of ours: ``internal error``, logged with
+  its traceback). Errors a vehicle reports are logged once each.
 """
 
 from __future__ import annotations
@@ -300,6 +301,9 @@ class Vda5050Fleet(RemoteFleet):
             k = self.refused[reason]
             if k <= 5 or k % 100 == 0:
                 log.warning("refused %s (%s, #%d): %s", m.topic, reason, k, exc.args[0])
+        except Exception:  # a bug of ours: keep the receive thread (the twin's eyes) alive
+            self.refused["internal error"] += 1
+            log.exception("failed handling %s; the message is dropped", m.topic)
 
     def _on_connection(self, robot: int, msg: dict[str, Any], retained: bool) -> None:
         what = msg["connectionState"]

@@ -107,6 +107,14 @@ class _Vehicle:
             self.publish_state(self.host.now())
 
     def _on_message(self, _c: mqtt.Client, _u: Any, m: mqtt.MQTTMessage) -> None:
+        try:
+            self._handle(m)
+        except Exception:  # a bug: stop the whole host loudly, not one silent thread
+            log.exception("%s: failed handling %s", self.serial, m.topic)
+            self.host.failed = True
+            self.host.halt()
+
+    def _handle(self, m: mqtt.MQTTMessage) -> None:
         kind = m.topic.rsplit("/", 1)[-1]
         now = self.host.now()
         with self.lock:
@@ -181,6 +189,7 @@ class VehicleHost:
         self.schemas = Schemas(schemas)
         self.stop = threading.Event()
         self.wake = threading.Event()
+        self.failed = False  # a vehicle failed handling a message (see the log)
         self._t0 = time.monotonic()
         self.vehicles = [_Vehicle(self, i) for i in robots]
 
@@ -264,7 +273,7 @@ def main(argv: list[str]) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: host.halt())
     host.run()
-    return 0
+    return 1 if host.failed else 0
 
 
 if __name__ == "__main__":
