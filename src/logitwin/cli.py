@@ -28,6 +28,37 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"logitwin {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
+    live = sub.add_parser(
+        "live", help="run a scenario on the wall clock with its robots behind a bridge"
+    )
+    live.add_argument("scenario", help="built-in scenario name or path to a YAML file")
+    live.add_argument("--robots", required=True, choices=["zmq", "pybullet", "ros2", "vda5050"])
+    live.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+        help="override a scenario field (repeatable)",
+    )  # fmt: skip
+    live.add_argument("--minutes", type=float, help="stop after this long (default: the horizon)")
+    live.add_argument("--out", type=Path, help="output folder (default: runs/NAME-live-TIME)")
+    live.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=VALUE",
+                      help="driver option: endpoint=, telemetry= (zmq, pybullet), "
+                      "broker=HOST:PORT (vda5050), domain= (ros2)")  # fmt: skip
+    live.add_argument("--connect-s", type=float, default=30.0,
+                      help="how long to wait for every robot to connect")  # fmt: skip
+    live.add_argument("--speedup", type=float, default=1.0,
+                      help="twin seconds per wall second (demos, tests)")  # fmt: skip
+    live.add_argument("--json", action="store_true", help="print the KPIs as JSON")
+
+    rsim = sub.add_parser(
+        "robot-sim", help="start stand-in robots in their own processes (for live runs)"
+    )
+    rsim.add_argument("--backend", required=True, choices=["zmq", "pybullet", "ros2", "vda5050"])
+    rsim.add_argument("--scenario", default="tiny", help="the site and fleet the robots are in")
+    rsim.add_argument("--robots", type=int, help="fleet size (default: the scenario's)")
+    rsim.add_argument("--processes", type=int, default=1,
+                      help="split the robots over this many processes (not pybullet)")  # fmt: skip
+    rsim.add_argument("rest", nargs=argparse.REMAINDER,
+                      help="backend options after --, e.g. -- --broker 127.0.0.1:1883")  # fmt: skip
+
     run = sub.add_parser("run", help="run a scenario and report its KPIs")
     run.add_argument("scenario", nargs="?", help="built-in scenario name or path to a YAML file")
     run.add_argument(
@@ -47,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
         help="override a field, e.g. --set fleet.robots=60 (repeatable)",
     )
     run.add_argument("--out", type=Path, help="output folder (default: runs/NAME-seedN-TIME)")
+    run.add_argument(
+        "--floor",
+        choices=["grid", "pybullet"],
+        help="what moves the robots: the grid floor or a PyBullet world (= --set floor.driver=)",
+    )
     run.add_argument("--json", action="store_true", help="print the KPIs as JSON")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.add_argument(
@@ -209,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "optimize": lambda: _optimize(args, console),
         "replay": lambda: _replay(args, console),
         "mapf": lambda: _mapf(args, console),
+        "live": lambda: _live(args, console),
+        "robot-sim": lambda: _robot_sim(args),
     }
     try:
         return commands[args.command]()
@@ -282,7 +320,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         given = [f"--{k}" for k, v in explicit.items() if v]
         given += ["a scenario"] if args.scenario else []
         given += ["--set"] if args.overrides else []
-        given += [o for o, v in (("--seed", args.seed), ("--out", args.out)) if v is not None]
+        given += [
+            o
+            for o, v in (("--seed", args.seed), ("--out", args.out), ("--floor", args.floor))
+            if v is not None
+        ]
         if given:
             raise LogitwinError(
                 f"--resume {args.resume} continues a run as it was started; drop {', '.join(given)}"
@@ -295,6 +337,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         overrides = list(args.overrides)
         if args.seed is not None:
             overrides.append(f"seed={args.seed}")
+        if args.floor is not None:
+            overrides.append(f"floor.driver={args.floor}")
         sc = load_scenario(args.scenario, overrides)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = args.out or Path("runs") / f"{sc.name}-seed{sc.seed}-{stamp}"
@@ -315,6 +359,57 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         "(kpis.json, timeseries.csv, journal.sqlite, scenario.yaml)"
     )
     return 0
+
+
+def _live(args: argparse.Namespace, console: Console) -> int:
+    from logitwin.scenarios.live import run_live
+    from logitwin.scenarios.loader import load_scenario
+    from logitwin.scenarios.report import render_kpis
+
+    options = {}
+    for o in args.options:
+        key, eq, value = o.partition("=")
+        if not eq or not key:
+            raise LogitwinError(f"--option {o!r}: expected KEY=VALUE")
+        options[key] = value
+    sc = load_scenario(args.scenario, args.overrides)
+    out = args.out or Path("runs") / f"{sc.name}-live-{time.strftime('%Y%m%d-%H%M%S')}"
+    until = None if args.minutes is None else args.minutes * 60.0
+    result = run_live(
+        sc, out, args.robots, options, until, connect_s=args.connect_s, speedup=args.speedup
+    )
+    if args.json:
+        print(json.dumps(json.loads((out / "kpis.json").read_text()), indent=2))
+        return 0
+    console.print(render_kpis(result.kpis, title=f"{sc.name} live ({args.robots})"))
+    console.print(f"{result.sim_s:.0f} s live; outputs in [bold]{escape(str(out))}[/]")
+    return 0
+
+
+def _robot_sim(args: argparse.Namespace) -> int:
+    import signal
+    import subprocess
+    import sys
+
+    from logitwin.robots.registry import robot_sim_main
+    from logitwin.scenarios.build import scenario_fleet
+    from logitwin.scenarios.loader import load_scenario
+
+    rest = [a for a in args.rest if a != "--"]
+    n = scenario_fleet(load_scenario(args.scenario), robots=args.robots).n
+    base = ["--scenario", args.scenario, "--robots", str(n), *rest]
+    k = max(1, min(args.processes, n))
+    if k == 1 or args.backend == "pybullet":  # one world: contacts need every robot in it
+        return robot_sim_main(args.backend)(base)
+    parts = [",".join(str(i) for i in range(j, n, k)) for j in range(k)]
+    cmd = [sys.executable, "-m", "logitwin.cli", "robot-sim", "--backend", args.backend]
+    procs = [subprocess.Popen([*cmd, "--", *base, "--only", only]) for only in parts]
+    try:
+        return max(p.wait() for p in procs)
+    except KeyboardInterrupt:
+        for p in procs:
+            p.send_signal(signal.SIGINT)
+        return max(p.wait() for p in procs)
 
 
 def _runtime_address(spec: str | None) -> str | None:

@@ -51,7 +51,9 @@ class RemoteFleet:
     Args:
         setup: the fleet (names, start cells, site).
         offline_after_s: silence (s) after which a robot is offline.
-        poll_s: how often (s) the twin looks at what robots reported.
+        poll_s: how often (s, wall clock) the twin looks at what robots reported.
+
+    Option ``speedup`` (default 1): twin seconds per wall second, as the live run's.
     """
 
     def __init__(self, setup: FleetSetup, offline_after_s: float = 2.0, poll_s: float = 0.05):
@@ -61,20 +63,27 @@ class RemoteFleet:
         self.setup = setup
         self.offline_after_s = offline_after_s
         self.poll_s = poll_s
+        # A live run may go faster than the wall clock (tests, demos): twin s per wall s.
+        self.speedup = float(setup.option("speedup", "1"))
+        if not self.speedup > 0:
+            raise ValueError(f"speedup must be > 0, got {self.speedup}")
         self._neighbors = setup.site.grid.neighbors
         self._lock = threading.Lock()
         self._at = list(setup.starts)  # last cell each robot reached (as the twin saw it)
         self._sent: list[deque[int]] = [deque() for _ in range(n)]  # sent, not reached
         self._dropped: list[deque[int]] = [deque() for _ in range(n)]  # cancelled, maybe begun
-        self._sent_mono: list[deque[float]] = [deque() for _ in range(n)]
+        # When each cell was sent: (monotonic, twin clock); a move starts no sooner.
+        self._sent_mono: list[deque[tuple[float, float]]] = [deque() for _ in range(n)]
         self._begun: list[float | None] = [None] * n  # when the next move started (monotonic)
         self._seen = [time.monotonic()] * n  # last report of each robot (monotonic)
         self._cell = list(setup.starts)  # cell each robot last said it is in
         self._moving_into = [-1] * n
+        self._heard: set[int] = set()
         self._offline: set[int] = set()
         self._returning: set[int] = set()  # heard again; rejoins once standing still
         self._rejoined: list[tuple[int, int]] = []
-        self._done: list[tuple[int, int, float]] = []  # robot, cell, started (monotonic)
+        # robot, cell, started (monotonic), sent (twin clock)
+        self._done: list[tuple[int, int, float, float]] = []
         self.refused: Counter[str] = Counter()
         self._clock: Callable[[], float] = lambda: 0.0
         self._wake: Callable[[float], None] = lambda t: None
@@ -101,7 +110,7 @@ class RemoteFleet:
                     )
                 last = c
             self._sent[robot].extend(cells)
-            self._sent_mono[robot].extend([time.monotonic()] * len(cells))
+            self._sent_mono[robot].extend([(time.monotonic(), self._clock())] * len(cells))
         self._command_path(robot, cells)
 
     def cancel(self, robot: int) -> None:
@@ -131,8 +140,11 @@ class RemoteFleet:
                     log.warning("%s is offline (silent %.1f s)", self.setup.names[i],
                                 mono - self._seen[i])  # fmt: skip
         if not self._closed:
-            self._wake(now + self.poll_s)
-        return [RemoteMove(i, c, min(now, now - (mono - t))) for i, c, t in done]
+            self._wake(now + self.poll_s * self.speedup)
+        k = self.speedup
+        return [
+            RemoteMove(i, c, min(now, max(sent, now - (mono - t) * k))) for i, c, t, sent in done
+        ]
 
     def offline(self) -> frozenset[int]:
         """Robots offline now, or heard again but not yet rejoined."""
@@ -157,6 +169,7 @@ class RemoteFleet:
         cancel = False
         with self._lock:
             self._seen[robot] = time.monotonic()
+            self._heard.add(robot)
             self._cell[robot], self._moving_into[robot] = cell, moving_into
             if robot in self._offline:
                 self._offline.discard(robot)
@@ -182,7 +195,7 @@ class RemoteFleet:
             sent, dropped = self._sent[robot], self._dropped[robot]
             if not sent and dropped and dropped[0] == cell:  # begun before the cancel arrived
                 sent.append(dropped.popleft())
-                self._sent_mono[robot].append(time.monotonic())
+                self._sent_mono[robot].append((time.monotonic(), self._clock()))
             if sent and sent[0] == cell:
                 self._begun[robot] = time.monotonic()
             else:
@@ -197,17 +210,22 @@ class RemoteFleet:
             sent, dropped = self._sent[robot], self._dropped[robot]
             if not sent and dropped and dropped[0] == cell:
                 sent.append(dropped.popleft())
-                self._sent_mono[robot].append(time.monotonic())
+                self._sent_mono[robot].append((time.monotonic(), self._clock()))
             if not sent or sent[0] != cell:
                 self._refuse(robot, "arrival at a cell not sent", cell)
                 return
             sent.popleft()
-            t0 = self._sent_mono[robot].popleft()
+            t0, sent_at = self._sent_mono[robot].popleft()
             begun = self._begun[robot]
             self._begun[robot] = None
             self._dropped[robot].clear()  # it went on: nothing cancelled was begun
             self._at[robot] = cell
-            self._done.append((robot, cell, begun if begun is not None else t0))
+            self._done.append((robot, cell, begun if begun is not None else t0, sent_at))
+
+    def heard(self, robot: int) -> bool:
+        """Whether the robot has reported since the driver was made."""
+        with self._lock:
+            return robot in self._heard
 
     def take_out(self, robot: int, reason: str) -> None:
         """Treat the robot as offline now (it said it is going, or it left the cells it

@@ -163,6 +163,11 @@ def resume_run(
     with JournalReader(path) as j:
         meta = j.meta()
         status = j.status()
+    if meta.get("mode") == "live":
+        raise JournalError(
+            f"{path}: a live run cannot be re-executed (its robots were real); "
+            "replay --partial reports what it did"
+        )
     if status.complete and "scenario" in meta:
         if (out / "kpis.json").is_file():
             raise JournalError(f"{path}: the run is complete; there is nothing to resume")

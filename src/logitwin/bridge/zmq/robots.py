@@ -52,6 +52,7 @@ class LinkRobots:
         rate_hz: telemetry per robot per second (also the heartbeat).
         motion: makes the motion model for the hosted robots' setup (default: the grid
             floor); anything meeting the driver interface, with ``pose`` if it has one.
+        speedup: robot seconds per wall second (as the live twin's ``speedup``).
     """
 
     def __init__(
@@ -62,6 +63,7 @@ class LinkRobots:
         telemetry: str,
         rate_hz: float = 10.0,
         motion: Any = None,
+        speedup: float = 1.0,
     ) -> None:
         from logitwin.robots.registry import grid_floor
 
@@ -78,6 +80,7 @@ class LinkRobots:
         self.floor = (motion or grid_floor)(sub)
         self.boot = secrets.randbits(48)
         self.rate_hz = rate_hz
+        self.speedup = speedup
         self._t0 = time.monotonic()
         self._wakes: list[float] = []
         self.floor.bind(self.clock, lambda t: heapq.heappush(self._wakes, float(t)))
@@ -103,8 +106,8 @@ class LinkRobots:
         self._stop = False
 
     def clock(self) -> float:
-        """Seconds since this process started its robots."""
-        return time.monotonic() - self._t0
+        """Seconds (robot time) since this process started its robots."""
+        return (time.monotonic() - self._t0) * self.speedup
 
     def stop(self) -> None:
         """Make :meth:`run` return."""
@@ -112,7 +115,7 @@ class LinkRobots:
 
     def run(self, until_s: float | None = None) -> None:
         """Serve commands, move the robots and publish telemetry until stopped."""
-        period = 1.0 / self.rate_hz
+        period = self.speedup / self.rate_hz
         next_tel = self.clock()
         try:
             while not self._stop and (until_s is None or self.clock() < until_s):
@@ -121,7 +124,7 @@ class LinkRobots:
                     self._publish()
                     next_tel = now + period
                 due = min([next_tel, *self._wakes[:1]])
-                timeout = max(0, int((due - self.clock()) * 1000))
+                timeout = max(0, int((due - self.clock()) / self.speedup * 1000))
                 if self.dealer.poll(timeout):
                     while self.dealer.poll(0):
                         self._command(self.dealer.recv())
@@ -224,13 +227,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("--telemetry", default="tcp://127.0.0.1:5556")
     p.add_argument("--rate-hz", type=float, default=10.0)
     p.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    p.add_argument("--speedup", type=float, default=1.0, help="robot s per wall s")
     args = p.parse_args(argv)
     setup = scenario_fleet(load_scenario(args.scenario), robots=args.robots)
     only = [int(x) for x in args.only.split(",")] if args.only else list(range(setup.n))
     bad = [i for i in only if not 0 <= i < setup.n]
     if bad:
         p.error(f"--only {bad}: the fleet has robots 0..{setup.n - 1}")
-    robots = LinkRobots(setup, only, args.endpoint, args.telemetry, args.rate_hz)
+    robots = LinkRobots(setup, only, args.endpoint, args.telemetry, args.rate_hz,
+                        speedup=args.speedup)  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: robots.stop())
     with contextlib.suppress(KeyboardInterrupt):
         robots.run(args.seconds)
