@@ -21,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from logitwin.bridge.vda5050 import Schemas, Vda5050Fleet, make_driver
 from logitwin.bridge.vda5050.vehicle import VehicleHost
 from logitwin.bridge.vda5050.wire import VERSION
+from logitwin.errors import ProtocolError
 from logitwin.robots.conformance import check_driver
 from logitwin.robots.fleet import FleetSetup
 from logitwin.scenarios import load_scenario
@@ -355,3 +356,12 @@ def test_last_will_marks_a_killed_vehicle_offline_at_once(
     assert schemas.problem("connection", will[0], "2.0.0") is None
     assert driver.refused["taken out: connection CONNECTIONBROKEN"] == 1
     driver.close()
+
+
+def test_unreachable_broker_and_bad_options_are_named() -> None:
+    setup = scenario_fleet(load_scenario("tiny"), robots=4, options={"broker": "127.0.0.1:1"})
+    with pytest.raises(ProtocolError, match=r"MQTT broker at 127\.0\.0\.1:1"):
+        make_driver(setup)
+    bad = dataclasses.replace(setup, options={"offline_after_s": "soon"})
+    with pytest.raises(ValueError, match="offline_after_s='soon'"):
+        make_driver(bad)
