@@ -138,7 +138,11 @@ class Ros2Fleet(RemoteFleet):
         self._unknown: set[str] = set()
         self._guid = [uuid.uuid4().int >> 64 for _ in range(setup.n)]
         self._seq = [0] * setup.n
-        self._domain, self._dp = open_participant(p.dds)
+        self._open_transport()
+
+    # --- the DDS transport (an rclpy node overrides these) ------------------------------------
+    def _open_transport(self) -> None:
+        self._domain, self._dp = open_participant(self.params.dds)
         self._keep: list[Any] = []  # entities the listeners need alive
         self._goal_writers: list[DataWriter[Any]] = []
         self._result_writers: list[DataWriter[t.NavigateToPoseGetResultRequest]] = []
@@ -148,7 +152,6 @@ class Ros2Fleet(RemoteFleet):
         self._watch = BuiltinDataReader(self._dp, BuiltinTopicDcpsPublication)
         self._watch.set_listener(on_data(lambda _reader: self._on_publication()))
 
-    # --- opening the topics ----------------------------------------------------------------
     def _open_robot(self, i: int, ns: str) -> None:
         odom = Topic(self._dp, topic(ns, "odom"), t.Odometry)
         self._keep.append(
@@ -181,6 +184,34 @@ class Ros2Fleet(RemoteFleet):
                 )
             )
 
+    def _publish_goal(self, robot: int, pose: t.PoseStamped, goal_id: bytes) -> None:
+        """Send the robot to ``pose`` (under ``_ros_lock``)."""
+        writer = self._goal_writers[robot]
+        if self.params.goals == "topic":
+            writer.write(pose)
+            return
+        self._seq[robot] += 1
+        writer.write(
+            t.NavigateToPoseSendGoalRequest(
+                client_guid=self._guid[robot],
+                seq=self._seq[robot],
+                goal_id=t.UUID(uuid=list(goal_id)),
+                goal=t.NavigateToPoseGoal(pose=pose),
+            )
+        )
+
+    def _close_transport(self) -> None:
+        self._keep = []
+        self._dp.__del__()  # deletes every reader and writer; waits for running listeners
+        if self._domain is not None:
+            self._domain.__del__()  # the domain id is free again in this process
+
+    # --- state --------------------------------------------------------------------------------
+    def heard(self, robot: int) -> bool:
+        """Whether the robot has sent odometry since the driver started."""
+        with self._ros_lock:
+            return self._tracks[robot].xy is not None
+
     def wait_for_robots(self, timeout_s: float) -> list[int]:
         """Wait up to ``timeout_s`` (s) until every robot has sent odometry; return the
         robots not heard from (empty: all there). Commands to a robot not yet heard are
@@ -188,8 +219,7 @@ class Ros2Fleet(RemoteFleet):
         start once its robots are there."""
         deadline = time.monotonic() + timeout_s
         while True:
-            with self._ros_lock:
-                silent = [i for i, tr in enumerate(self._tracks) if tr.xy is None]
+            silent = [i for i in range(self.setup.n) if not self.heard(i)]
             if not silent or time.monotonic() >= deadline:
                 return silent
             time.sleep(0.02)
@@ -218,10 +248,7 @@ class Ros2Fleet(RemoteFleet):
         with self._ros_lock:
             for tr in self._tracks:
                 tr.queue.clear()
-        self._keep = []
-        self._dp.__del__()  # deletes every reader and writer; waits for running listeners
-        if self._domain is not None:
-            self._domain.__del__()  # the domain id is free again in this process
+        self._close_transport()
 
     # --- goals (under _ros_lock) -------------------------------------------------------------
     def _dispatch(self, robot: int) -> None:
@@ -242,20 +269,8 @@ class Ros2Fleet(RemoteFleet):
             pose=t.Pose(position=t.Point(x=x, y=y)),
         )
         tr.sent_at = time.monotonic()
-        writer = self._goal_writers[robot]
-        if self.params.goals == "topic":
-            writer.write(pose)
-            return
-        self._seq[robot] += 1
         tr.goal_id = uuid.uuid4().bytes
-        writer.write(
-            t.NavigateToPoseSendGoalRequest(
-                client_guid=self._guid[robot],
-                seq=self._seq[robot],
-                goal_id=t.UUID(uuid=list(tr.goal_id)),
-                goal=t.NavigateToPoseGoal(pose=pose),
-            )
-        )
+        self._publish_goal(robot, pose, tr.goal_id)
 
     def _arrive(self, robot: int) -> None:
         tr = self._tracks[robot]
@@ -321,11 +336,9 @@ class Ros2Fleet(RemoteFleet):
                 continue  # another client's
             with self._ros_lock:
                 tr = self._tracks[robot]
-                if msg.seq != self._seq[robot] or tr.goal < 0:
+                if msg.seq != self._seq[robot]:
                     continue  # an answer to a goal since replaced
-                if not msg.accepted:
-                    tr.sent_at = -math.inf  # sent again on the next odometry
-                    self._refuse_telemetry(robot, "goal rejected", f"cell {tr.goal}")
+                if not self._goal_answer(robot, tr.goal_id, bool(msg.accepted)):
                     continue
                 self._seq[robot] += 1
                 self._result_writers[robot].write(
@@ -343,33 +356,51 @@ class Ros2Fleet(RemoteFleet):
             if msg.client_guid != self._guid[robot]:
                 continue
             with self._ros_lock:
-                tr = self._tracks[robot]
-                if msg.seq != self._seq[robot] or tr.goal < 0:
-                    continue
-                if msg.status == t.STATUS_SUCCEEDED:
-                    # Nav2's goal tolerance may be wider than ours: in the cell will do.
-                    if tr.xy is not None and self._frame.cell(*tr.xy) == tr.goal:
-                        self._arrive(robot)
-                elif msg.status in (t.STATUS_ABORTED, t.STATUS_CANCELED):
-                    tr.sent_at, tr.begun = -math.inf, False
-                    self._refuse_telemetry(
-                        robot, "goal aborted", f"cell {tr.goal}: {msg.result.error_msg!r}"
-                    )
+                if msg.seq == self._seq[robot]:
+                    tr = self._tracks[robot]
+                    self._goal_result(robot, tr.goal_id, int(msg.status), msg.result.error_msg)
+
+    # --- goal answers (under _ros_lock; any transport) ------------------------------------------
+    def _goal_answer(self, robot: int, goal_id: bytes, accepted: bool) -> bool:
+        """The robot accepted (or rejected) goal ``goal_id``; True: ask for its result."""
+        tr = self._tracks[robot]
+        if tr.goal < 0 or goal_id != tr.goal_id:
+            return False  # an answer to a goal since replaced
+        if not accepted:
+            tr.sent_at = -math.inf  # sent again on the next odometry
+            self._refuse_telemetry(robot, "goal rejected", f"cell {tr.goal}")
+        return accepted
+
+    def _goal_result(self, robot: int, goal_id: bytes, status: int, error: str) -> None:
+        """Goal ``goal_id`` ended with ``status`` (an action_msgs ``STATUS_*``)."""
+        tr = self._tracks[robot]
+        if tr.goal < 0 or goal_id != tr.goal_id:
+            return
+        if status == t.STATUS_SUCCEEDED:
+            # Nav2's goal tolerance may be wider than ours: in the cell will do.
+            if tr.xy is not None and self._frame.cell(*tr.xy) == tr.goal:
+                self._arrive(robot)
+        elif status in (t.STATUS_ABORTED, t.STATUS_CANCELED):
+            tr.sent_at, tr.begun = -math.inf, False
+            self._refuse_telemetry(robot, "goal aborted", f"cell {tr.goal}: {error!r}")
 
     def _on_publication(self) -> None:
         for ep in self._watch.take(N=64):
             name = getattr(ep, "topic_name", None) or ""
             if not (name.startswith("rt/") and name.endswith("/odom")):
                 continue
-            ns = name[3:-5]
-            if ns in self._by_ns or ns in self._unknown:
-                continue
-            self._unknown.add(ns)
-            with self._lock:
-                self.refused["odometry from an unknown namespace"] += 1
-            log.warning("odometry published in namespace %r, not a robot of this fleet "
-                        "(%s0..%d); ignored", ns, self.params.namespace_prefix,
-                        self.setup.n - 1)  # fmt: skip
+            self._stranger(name[3:-5])
+
+    def _stranger(self, ns: str) -> None:
+        """Odometry is published in namespace ``ns``: refused (once) unless a robot's."""
+        if ns in self._by_ns or ns in self._unknown:
+            return
+        self._unknown.add(ns)
+        with self._lock:
+            self.refused["odometry from an unknown namespace"] += 1
+        log.warning("odometry published in namespace %r, not a robot of this fleet "
+                    "(%s0..%d); ignored", ns, self.params.namespace_prefix,
+                    self.setup.n - 1)  # fmt: skip
 
     def _refuse_telemetry(self, robot: int, reason: str, detail: str) -> None:
         with self._lock:
