@@ -71,7 +71,7 @@ def test_zmq_link_passes_the_driver_checks(
     pid_of_2 = processes[1].pid
 
     def make(s: FleetSetup) -> ZmqFleet:
-        return ZmqFleet(s, endpoints[0], endpoints[1], offline_after_s=1.0)
+        return ZmqFleet(s, endpoints[0], endpoints[1], offline_after_s=1.5)
 
     report = check_driver(
         make,

@@ -176,7 +176,14 @@ def check_driver(
     loop = _Loop(driver, realtime)
     others = set(setup.starts[1:])
     path = _walk(setup, 0, 8, others)
+    heard = getattr(driver, "heard", None)
     try:
+        if heard is not None:  # robots in other processes: all connected, none offline
+            loop.run(
+                lambda: all(heard(i) for i in range(setup.n)) and not driver.offline(),
+                wait,
+                "robots never connected (heard and online)",
+            )
         _one_move(loop, path[0], wait)
         report.passed.append("one move reported")
         _path_in_order(loop, path[0], path[1:4], wait)
@@ -323,9 +330,9 @@ def _offline(
 
     def rejoined() -> bool:
         back.extend(driver.rejoined())
-        return bool(back) and 2 not in driver.offline()
+        return any(r == 2 for r, _ in back) and 2 not in driver.offline()
 
     loop.run(rejoined, wait, "a robot heard again never rejoined")
-    if [r for r, _ in back] != [2]:
+    if 2 not in [r for r, _ in back]:  # (others may have dropped out and back under load)
         raise DriverCheckError(f"expected robot 2 to rejoin; rejoined: {back}")
     report.passed.append("rejoin reconciled")
