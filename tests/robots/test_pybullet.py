@@ -19,9 +19,7 @@ from logitwin.robots.pybullet import (
     WorldParams,
     make_driver,
     plan_motion,
-    run_realtime,
 )
-from logitwin.robots.pybullet.robots import main
 from logitwin.scenarios import load_scenario
 from logitwin.scenarios.build import scenario_fleet
 from logitwin.scenarios.runner import run_scenario
@@ -188,23 +186,6 @@ def test_worlds_are_independent(setup: FleetSetup) -> None:
     b.send_path(0, [setup.site.grid.neighbors[setup.starts[0]][0]])
     assert [m.robot for m in clock.run(5.0)] == [0]
     b.close()
-
-
-def test_run_realtime_reports_moves(setup: FleetSetup) -> None:
-    world = KinematicWorld(setup)
-    got: list[Any] = []
-    cell = setup.site.grid.neighbors[setup.starts[1]][0]
-    world.send_path(1, [cell])
-    stats = run_realtime(world, 4.0, got.extend, rate=40.0)
-    assert [(m.robot, m.cell) for m in got] == [(1, cell)]
-    assert stats.world_s == pytest.approx(4.0)
-    world.close()
-
-
-def test_stand_in_process_builds_and_runs_the_world(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["--scenario", "tiny", "--robots", "3", "--seconds", "1", "--rate-factor", "20"]
-    assert main(args) == 0
-    assert '"robots": 3' in capsys.readouterr().out
 
 
 # --- a what-if through the world --------------------------------------------------------------

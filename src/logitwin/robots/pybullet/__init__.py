@@ -5,7 +5,7 @@ Two fidelities: :class:`KinematicWorld` (bodies follow their moves with accelera
 limits and turn-in-place time; hundreds of robots) and :class:`WheeledWorld` (huskies
 with velocity-controlled wheels; a few, for motion studies). Both report poses
 (``pose(robot)``) and every contact between robots or with racks (``contacts``).
-:func:`run_realtime` runs a world on the wall clock.
+``logitwin robot-sim --backend pybullet`` serves a world to a live twin over the zmq link.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from logitwin.robots.fleet import FleetSetup
 from logitwin.robots.pybullet.kinematic import KinematicWorld, Motion, plan_motion
 from logitwin.robots.pybullet.params import FIDELITIES, WorldParams
-from logitwin.robots.pybullet.realtime import RealtimeStats, run_realtime
 from logitwin.robots.pybullet.scene import Contact
 from logitwin.robots.pybullet.wheeled import WheeledWorld
 
@@ -22,12 +21,10 @@ __all__ = [
     "Contact",
     "KinematicWorld",
     "Motion",
-    "RealtimeStats",
     "WheeledWorld",
     "WorldParams",
     "make_driver",
     "plan_motion",
-    "run_realtime",
 ]
 
 

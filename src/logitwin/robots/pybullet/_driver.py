@@ -100,6 +100,14 @@ class PathDriver:
         """Disconnect the physics client."""
         self.scene.close()
 
+    def cell(self, robot: int) -> int:
+        """The cell the robot is in (the start cell of a move in progress)."""
+        return self.pos[robot]
+
+    def moving_into(self, robot: int) -> int:
+        """The cell the robot is moving into, -1 if it stands."""
+        return self._into[robot]
+
     @property
     def contacts(self) -> list[Contact]:
         """Every contact so far (robot-robot and robot-rack), in time order."""

@@ -1,17 +1,18 @@
 """The stand-in robot process for the PyBullet world (``logitwin robot-sim --backend
-pybullet``): builds a scenario's world and runs it on the wall clock.
+pybullet``): the scenario's world on the wall clock, served to a live twin over the zmq
+link (``logitwin live --robots pybullet``).
 
-Minimal for now: the twin's link to this process (the zmq bridge) does not exist yet, so
-the robots take no commands; the process builds the world, runs it for ``--seconds`` (or
-until interrupted) and prints one JSON line: world and wall seconds, steps, contacts, the worst lag.
-Connecting a link means handing its commands to the world's driver methods and its
-``on_done`` reports back, inside :func:`~logitwin.robots.pybullet.run_realtime`.
+All robots live in one world (contacts between them must be seen), so one process hosts
+the whole fleet. On exit (SIGTERM, SIGINT or ``--seconds``) it prints one JSON line:
+robots, world seconds, physics steps and every contact.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 
 from logitwin.robots.pybullet.params import FIDELITIES
 
@@ -20,37 +21,50 @@ __all__ = ["main"]
 
 def main(argv: list[str]) -> int:
     """Run the world: ``--scenario NAME --robots N [--fidelity kinematic|wheeled]
-    [--rate-factor F] [--seconds S]``. Returns the exit status."""
+    [--endpoint E] [--telemetry T] [--speedup F] [--seconds S]``."""
     ap = argparse.ArgumentParser(prog="logitwin robot-sim --backend pybullet")
     ap.add_argument("--scenario", required=True, help="built-in scenario name or YAML path")
     ap.add_argument("--robots", type=int, default=None, help="fleet size (default: scenario)")
     ap.add_argument("--fidelity", choices=FIDELITIES, default="kinematic")
-    ap.add_argument("--rate-factor", type=float, default=1.0, help="world s per wall s")
-    ap.add_argument("--seconds", type=float, default=float("inf"), help="world s to run")
+    ap.add_argument("--endpoint", default="tcp://127.0.0.1:5555")
+    ap.add_argument("--telemetry", default="tcp://127.0.0.1:5556")
+    ap.add_argument("--speedup", type=float, default=1.0, help="world s per wall s")
+    ap.add_argument("--seconds", type=float, default=None, help="world s to run")
     args = ap.parse_args(argv)
 
-    from logitwin.robots.pybullet import make_driver, run_realtime
+    from logitwin.bridge.zmq.robots import LinkRobots
+    from logitwin.robots.pybullet import make_driver
     from logitwin.scenarios import load_scenario
     from logitwin.scenarios.build import scenario_fleet
 
     setup = scenario_fleet(
         load_scenario(args.scenario), robots=args.robots, options={"fidelity": args.fidelity}
     )
-    world = make_driver(setup)
-    try:
-        stats = run_realtime(world, args.seconds, rate=args.rate_factor)
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        world.close()
+    worlds = []
+
+    def world(sub: object) -> object:
+        worlds.append(make_driver(sub))  # type: ignore[arg-type]
+        return worlds[-1]
+
+    robots = LinkRobots(setup, range(setup.n), args.endpoint, args.telemetry,
+                        motion=world, speedup=args.speedup)  # fmt: skip
+    signal.signal(signal.SIGTERM, lambda *_: robots.stop())
+    with contextlib.suppress(KeyboardInterrupt):
+        robots.run(args.seconds)
+    w = worlds[0]
     out = {
         "robots": setup.n,
         "fidelity": args.fidelity,
-        "world_s": round(stats.world_s, 3),
-        "wall_s": round(stats.wall_s, 3),
-        "steps": world.steps,
-        "contacts": len(world.contacts),
-        "max_lag_s": round(stats.max_lag_s, 4),
+        "world_s": round(robots.clock(), 3),
+        "steps": w.steps,
+        "contacts": [[round(c.t, 3), c.a, c.b] for c in w.contacts],
     }
-    print(json.dumps(out))
+    w.close()
+    print(json.dumps(out), flush=True)
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
