@@ -139,17 +139,17 @@ def test_bad_messages_are_refused_and_counted(
     pub.connect(endpoints[1])
     try:
         time.sleep(0.3)  # let the SUB see the PUB
-        tel = Telemetry("robot:1", 9, 5, 1.0, 1.0, 0.0, 0.0, 1.0, setup.starts[1], -1, 0, "")
+        tel = Telemetry("robot:1", 9, 5, 1.0, 1.0, 0.0, 0.0, 1.0, setup.starts[1], -1, 0, "", 0.0)
         bad = [
             b"\xc1garbage",
             msgpack.packb([2, "Telemetry", []]),
             msgpack.packb([1, "Nope", []]),
             msgpack.packb([1, "Telemetry", ["robot:1"]]),
-            pack(Telemetry("robot:99", 1, 1, 0.0, 0.0, 0.0, 0.0, 1.0, 0, -1, 0, "")),
+            pack(Telemetry("robot:99", 1, 1, 0.0, 0.0, 0.0, 0.0, 1.0, 0, -1, 0, "", 0.0)),
             pack(tel),
             pack(tel),  # replayed
-            pack(Telemetry("robot:1", 9, 6, float("nan"), 1.0, 0.0, 0.0, 1.0, 3, -1, 0, "")),
-            pack(Telemetry("robot:1", 9, 7, 1.0, 1.0, 0.0, 0.0, 1.0, 10**6, -1, 0, "")),
+            pack(Telemetry("robot:1", 9, 6, float("nan"), 1.0, 0.0, 0.0, 1.0, 3, -1, 0, "", 0.0)),
+            pack(Telemetry("robot:1", 9, 7, 1.0, 1.0, 0.0, 0.0, 1.0, 10**6, -1, 0, "", 0.0)),
         ]
         for frame in bad:
             pub.send(frame)

@@ -102,6 +102,10 @@ class ZmqFleet(RemoteFleet):
         self.errors = [""] * n
         self.received = 0
         self.rtt: deque[float] = deque(maxlen=100_000)  # command round trips (s)
+        # telemetry: arrival minus its stamp (s; meaningful when clocks agree, as on one
+        # machine), and messages a robot sent that never arrived (sequence gaps)
+        self.latency: deque[float] = deque(maxlen=1_000_000)
+        self.lost_telemetry = 0
         self._outbox: deque[tuple[int, bytes]] = deque()
         self._ctx = zmq.Context()
         self._router = self._ctx.socket(zmq.ROUTER)
@@ -307,8 +311,11 @@ class ZmqFleet(RemoteFleet):
         ):
             self._refuse_msg("telemetry cell off the floor", f"{msg.robot} {msg.cell}")
             return
+        if self._tel_seq[i]:
+            self.lost_telemetry += msg.seq - self._tel_seq[i] - 1
         self._tel_seq[i] = msg.seq
         self.received += 1
+        self.latency.append(time.time() - msg.stamp)
         self.pose[i] = (msg.x, msg.y, msg.yaw)
         self.battery[i] = msg.battery
         if msg.error:

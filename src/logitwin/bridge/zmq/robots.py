@@ -197,7 +197,7 @@ class LinkRobots:
             self._tel[k] += 1
             x, y, yaw, speed, cell, into = self._pose(k)
             msg = Telemetry(name, self.boot, self._tel[k], x, y, yaw, speed, self.battery[k],
-                            cell, into, self.progress[k], "")  # fmt: skip
+                            cell, into, self.progress[k], "", time.time())  # fmt: skip
             self.pub.send(pack(msg))
 
     def _pose(self, k: int) -> tuple[float, float, float, float, int, int]:

@@ -127,6 +127,7 @@ class Telemetry(Message):
         moving_into: the cell it is entering, -1 standing.
         progress: cells reached since boot.
         error: what is wrong, empty if nothing.
+        stamp: when it was sent (s since the epoch, the robot's clock).
     """
 
     robot: str
@@ -141,6 +142,7 @@ class Telemetry(Message):
     moving_into: int
     progress: int
     error: str
+    stamp: float
 
 
 COMMANDS = (Path, Cancel, Pause, Charge)
@@ -175,7 +177,7 @@ def unpack(data: Any) -> Message:
     if name not in _NAMES:
         raise ProtocolError(f"unknown message type {name!r}; the link has {sorted(_NAMES)}")
     msg = decode_fields(name, fields)
-    for f in ("x", "y", "yaw", "speed", "battery"):
+    for f in ("x", "y", "yaw", "speed", "battery", "stamp"):
         v = getattr(msg, f, 0.0)
         if v != v or v in (float("inf"), float("-inf")):
             raise ProtocolError(f"{name}.{f}: not a finite number ({v})")
