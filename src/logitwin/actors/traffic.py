@@ -252,8 +252,15 @@ class TrafficController(Actor):
         self.send(self.robot_ids[i], Arrived(self.cell(i), self.moved[i], self.waited[i]))
         self.moved[i] = self.waited[i] = 0
 
-    def _wake(self) -> None:
-        if self._next_tick is not None:
+    def _wake(self, soon: bool = False) -> None:
+        """Plan at the next step boundary; with ``soon``, now, unless that boundary is
+        near (a robot whose move ended mid-step need not wait out the step)."""
+        nxt = self._next_tick
+        if soon and nxt is not None and nxt - self.now > 0.1 * self.step_s:
+            self._next_tick = self.now
+            self.timer(0.0, Tick())  # the later tick becomes stale
+            return
+        if nxt is not None:
             return
         k = math.floor(self.now / self.step_s) + 1
         self._next_tick = k * self.step_s
@@ -292,6 +299,10 @@ class TrafficController(Actor):
         # Robots whose turn came with the cells just left go now, not at the next step:
         # the next robot planned into each freed cell, and the movers' own next moves.
         self._release([self.tpg.next_in(c) for c in freed] + [d.robot for d in done])
+        # Movers still on their way get their next step planned now, not at the next step
+        # boundary: with real robots (delays, physics, the wall clock) moves end mid-step.
+        if any(self.goal[d.robot] is not None and not self.tpg.moving(d.robot) for d in done):
+            self._wake(soon=True)
 
     def _release(self, robots: Sequence[int | None]) -> None:
         tpg, driver, frozen, lost = self.tpg, self.driver, self.frozen, self.lost
@@ -367,6 +378,9 @@ class TrafficController(Actor):
 
     @handles(Tick)
     def _tick(self, msg: Tick, sender: str) -> None:
+        nxt = self._next_tick
+        if nxt is None or abs(nxt - self.now) > 1e-6:
+            return  # stale: an earlier tick (see _wake) took its place
         self._next_tick = None
         tpg = self.tpg
         n = len(self.robot_ids)
