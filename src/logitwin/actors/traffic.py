@@ -378,8 +378,8 @@ class TrafficController(Actor):
 
     @handles(Tick)
     def _tick(self, msg: Tick, sender: str) -> None:
-        nxt = self._next_tick
-        if nxt is None or abs(nxt - self.now) > 1e-6:
+        due = self._next_tick
+        if due is None or abs(due - self.now) > 1e-6:
             return  # stale: an earlier tick (see _wake) took its place
         self._next_tick = None
         tpg = self.tpg
