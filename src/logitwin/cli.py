@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     live.add_argument("--out", type=Path, help="output folder (default: runs/NAME-live-TIME)")
     live.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=VALUE",
                       help="driver option: endpoint=, telemetry= (zmq, pybullet), "
-                      "broker=HOST:PORT (vda5050), domain= (ros2)")  # fmt: skip
+                      "broker=HOST:PORT (vda5050), domain=, network=, goals= (ros2), "
+                      "offline_after_s= (all)")  # fmt: skip
     live.add_argument("--connect-s", type=float, default=30.0,
                       help="how long to wait for every robot to connect")  # fmt: skip
     live.add_argument("--speedup", type=float, default=1.0,

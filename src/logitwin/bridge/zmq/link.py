@@ -91,6 +91,7 @@ class ZmqFleet(RemoteFleet):
         self._route: list[bytes | None] = [None] * n
         self._seq = [0] * n  # last command seq sent per robot
         self._pending: list[dict[int, _Pending]] = [{} for _ in range(n)]
+        self._waiting: set[int] = set()  # robots with commands not acknowledged
         self._boot = [0] * n
         self._tel_seq = [0] * n
         self._ev_seq = [0] * n
@@ -207,9 +208,10 @@ class ZmqFleet(RemoteFleet):
             robot, frame = self._outbox.popleft()
             seq = self._seq_of(frame)
             self._pending[robot][seq] = _Pending(frame, now, now)
+            self._waiting.add(robot)
             self._transmit(robot, frame)
-        for robot, pending in enumerate(self._pending):
-            for p in pending.values():
+        for robot in self._waiting:  # not every robot: this runs on every wake-up
+            for p in self._pending[robot].values():
                 if now - p.last >= self.retry_s:
                     p.last, p.tries = now, p.tries + 1
                     self._transmit(robot, p.frame)
@@ -260,6 +262,8 @@ class ZmqFleet(RemoteFleet):
                 return
             pending = self._pending[i] if msg.session == self.session else {}
             p = pending.pop(msg.seq, None)
+            if not self._pending[i]:
+                self._waiting.discard(i)
             if p is None:
                 self._refuse_msg("ack of a command not pending", f"{msg.robot} seq {msg.seq}")
                 return
