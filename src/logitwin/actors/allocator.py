@@ -19,8 +19,8 @@ from logitwin.actors.messages import (
     Unavailable,
 )
 from logitwin.actors.runtime import Actor, System, handles
-from logitwin.control.allocation import RobotAllocator
-from logitwin.control.slotting import SlottingPolicy
+from logitwin.control.dispatch import DispatchDecision, DispatchPolicy
+from logitwin.control.slotting import SlottingDecision, SlottingPolicy
 
 __all__ = ["Allocator"]
 
@@ -45,7 +45,12 @@ class Allocator(Actor):
         station_cells: station id → pick cell.
         station_limit: station id → most robots working for it at once (fetching,
             queueing or presenting).
-        allocator: robot choice policy; slotting: pod return policy.
+        dispatch: chooses the robot for each task; slotting: the storage cell for each
+            returning pod (heuristics or learned policies, see ``control.policies``).
+        names: the policies' names, journalled at the start (which versions decided).
+        shadow: policies that decide beside the active ones without acting: what they
+            would have done, and its travel against the active choice, is journalled
+            (``shadow_slotting`` / ``shadow_dispatch``: pod, active, shadow, extra cells).
     """
 
     kind = "allocator"
@@ -62,8 +67,10 @@ class Allocator(Actor):
         chargers: Sequence[int],
         station_limit: dict[str, int],
         station_cells: dict[str, int],
-        allocator: RobotAllocator,
+        dispatch: DispatchPolicy,
         slotting: SlottingPolicy,
+        names: dict[str, str] | None = None,
+        shadow: dict[str, DispatchPolicy | SlottingPolicy] | None = None,
     ) -> None:
         super().__init__(system, aid)
         self._dist_from = dist_from
@@ -83,8 +90,11 @@ class Allocator(Actor):
         # robot → (station, pod's origin cell, the lines it serves)
         self.tasks: dict[int, tuple[str, int, list[tuple[str, int]]]] = {}
         self._carried: dict[int, int] = {}  # robot → origin cell of a cancelled task's pod
-        self._policy = allocator
+        self._dispatcher = dispatch
         self._slotting = slotting
+        self._names = dict(names or {})
+        self._shadow = dict(shadow or {})
+        self._idle_since = dict.fromkeys(self.idle, 0.0)
         self._task_seq = 0
         self._start_cell = dict(self.idle)
         self._away: dict[int, int] = {}  # broken robots taken out of the idle pool
@@ -94,7 +104,8 @@ class Allocator(Actor):
 
     def on_start(self) -> None:
         self.cancelled = 0
-        self.set(idle_robots=len(self.idle), pending_lines=0, dispatched=0, cancelled=0)
+        self.set(idle_robots=len(self.idle), pending_lines=0, dispatched=0, cancelled=0,
+                 **{f"policy_{k}": v for k, v in sorted(self._names.items())})  # fmt: skip
         self._pending_lines = 0
 
     @handles(PickLines)
@@ -143,9 +154,13 @@ class Allocator(Actor):
             if best is None:
                 return
             _, _, station, pod = best
-            lines = self.pending[station].pop(pod)
             cell = self.pod_cell[pod]
-            robot = self._policy.choose(self.idle, self._dist_from(cell))
+            decision = self._dispatch_decision(station, pod, len(self.pending[station][pod]))
+            robot = self._dispatcher.choose(decision)
+            if robot not in self.idle:
+                raise ValueError(f"dispatch policy chose robot {robot}, which is not idle")
+            self._shadow_dispatch(decision, robot)
+            lines = self.pending[station].pop(pod)
             del self.idle[robot]
             self.pod_busy[pod] = True
             self.committed[station] += 1
@@ -164,6 +179,31 @@ class Allocator(Actor):
                 dispatched=self._task_seq,
             )
 
+    def _dispatch_decision(self, station: str, pod: int, lines: int) -> DispatchDecision:
+        """The decision for ``pod``'s trip to ``station``, with the other tasks that
+        could go now (the oldest waiting pod of each station below its limit)."""
+        others = []
+        for s, waiting in self.pending.items():
+            if self.committed[s] >= self.limit[s]:
+                continue
+            for p in waiting:
+                if p != pod and not self.pod_busy[p]:
+                    others.append((self.pod_cell[p], self.station_cells[s]))
+                    break
+        idle = tuple((r, c, self._idle_since.get(r, 0.0)) for r, c in sorted(self.idle.items()))
+        return DispatchDecision(self.now, pod, self.pod_cell[pod], self.station_cells[station],
+                                lines, idle, tuple(others))  # fmt: skip
+
+    def _shadow_dispatch(self, decision: DispatchDecision, robot: int) -> None:
+        shadow = self._shadow.get("dispatch")
+        if shadow is None:
+            return
+        other = shadow.choose(decision)  # type: ignore[arg-type]
+        d = self._dist_from(decision.pod_cell)
+        cells = {r: c for r, c, _ in decision.idle}
+        extra = int(d[cells[other]]) - int(d[cells[robot]])
+        self.set(shadow_dispatch=[decision.pod, robot, other, extra])
+
     @handles(ReturnPod)
     def _return(self, msg: ReturnPod, sender: str) -> None:
         robot = self._index[sender]
@@ -174,7 +214,15 @@ class Allocator(Actor):
         else:  # the pod of a task cancelled when its robot broke down
             origin = self._carried.pop(robot)
         self.free_storage.add(origin)  # the pod left it long ago
-        cell = self._slotting.choose(msg.pod, msg.cell, self.free_storage)
+        decision = SlottingDecision(self.now, msg.pod, msg.cell, tuple(sorted(self.free_storage)))
+        cell = self._slotting.choose(decision)
+        if cell not in self.free_storage:
+            raise ValueError(f"slotting policy chose cell {cell}, which is not free storage")
+        shadow = self._shadow.get("slotting")
+        if shadow is not None:
+            other = shadow.choose(decision)  # type: ignore[arg-type]
+            d = self._dist_from(msg.cell)
+            self.set(shadow_slotting=[msg.pod, cell, other, int(d[other]) - int(d[cell])])
         self.free_storage.discard(cell)
         self.pod_cell[msg.pod] = cell
         self.send(sender, StoreAt(cell))
@@ -188,6 +236,7 @@ class Allocator(Actor):
             self._to_charger(robot, msg.cell)
         else:
             self.idle[robot] = msg.cell
+            self._idle_since[robot] = self.now
         self._dispatch()
 
     def _to_charger(self, robot: int, cell: int) -> None:
@@ -206,6 +255,7 @@ class Allocator(Actor):
         if msg.cell not in self.chargers_out:
             self.free_chargers.add(msg.cell)
         self.idle[self._index[sender]] = msg.cell
+        self._idle_since[self._index[sender]] = self.now
         if self.charge_queue:
             self._to_charger(*self.charge_queue.pop(0))
         self._dispatch()
@@ -244,6 +294,7 @@ class Allocator(Actor):
         robot = self._index[sender]
         cell = self._away.pop(robot, self._start_cell[robot])
         self.idle[robot] = msg.cell if msg.cell >= 0 else cell
+        self._idle_since[robot] = self.now
         self.set(idle_robots=len(self.idle))
         self._dispatch()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,10 +22,10 @@ from logitwin.actors.runtime import LocalSystem, Runtime
 from logitwin.actors.shipping import Shipping, TruckSlot
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import RobotDriver, TrafficController
-from logitwin.control.allocation import NearestRobotAllocator
 from logitwin.control.inventory import spread_skus
 from logitwin.control.pibt import PIBT
-from logitwin.control.slotting import NearestFreeSlotting
+from logitwin.control.policies import make_policy, parse_spec
+from logitwin.control.slotting import SiteView
 from logitwin.errors import ScenarioError
 from logitwin.robots.fleet import FleetSetup, fleet_starts
 from logitwin.robots.floor import DelayModel
@@ -97,6 +98,7 @@ def build_twin(
     journal: Journal | None,
     runtime: Callable[[int, float, Journal | None], Runtime] | None = None,
     driver: Callable[[FleetSetup], RobotDriver] | None = None,
+    policies: dict[str, Any] | None = None,
 ) -> Twin:
     """Create the site and spawn every actor of ``scenario`` on a runtime.
 
@@ -110,6 +112,9 @@ def build_twin(
             :class:`LocalSystem`.
         driver: makes the robot driver (live robots behind a bridge); default the
             scenario's ``floor.driver`` (the grid floor or a PyBullet world).
+        policies: decision kind (``slotting``, ``dispatch``) → the policy object that
+            makes those decisions instead of the scenario's (an RL environment's
+            stepping policy); it is journalled as ``external``.
     """
     site = build_site(scenario)
     grid = site.grid
@@ -177,8 +182,9 @@ def build_twin(
         chargers=site.chargers,
         station_limit=dict.fromkeys(stations, sc.stations.robots_per_station),
         station_cells={f"station:{s.id}": s.pick_cell for s in site.stations},
-        allocator=NearestRobotAllocator(),
-        slotting=NearestFreeSlotting(oracle.dist_list),
+        **_policies(
+            sc, site, system, oracle.dist_list, sku_pods, popularity, n_pods, n, policies or {}
+        ),
     )
     system.spawn(
         OrderRelease,
@@ -341,6 +347,56 @@ def scenario_fleet(
     system = LocalSystem(sc.seed)
     setup = fleet_setup(sc, site, system, {f"robot:{i}": c for i, c in enumerate(starts)}, step_s)
     return dataclasses.replace(setup, options=dict(options or {}))
+
+
+def site_view(
+    site: Site,
+    dist_from: Callable[[int], Sequence[int]],
+    sku_pods: Sequence[Sequence[int]],
+    popularity: Sequence[float],
+    n_pods: int,
+    robots: int,
+) -> SiteView:
+    """What policies know of the site: distances, storage, stations, each pod's share
+    of demand (a SKU's share split over its copies)."""
+    turnover = [0.0] * n_pods
+    for sku, pods in enumerate(sku_pods):
+        for p in pods:
+            turnover[p] += float(popularity[sku]) / len(pods)
+    stations = tuple(st.pick_cell for st in site.stations)
+    return SiteView(dist_from, tuple(site.storage), stations, tuple(turnover), robots)
+
+
+def _policies(
+    sc: Scenario,
+    site: Site,
+    system: Runtime,
+    dist_from: Callable[[int], Sequence[int]],
+    sku_pods: Sequence[Sequence[int]],
+    popularity: Sequence[float],
+    n_pods: int,
+    robots: int,
+    given: dict[str, Any],
+) -> dict[str, Any]:
+    """The allocator's policies from the scenario's ``policies:`` section, each drawing
+    from its own keyed stream."""
+    view = site_view(site, dist_from, sku_pods, popularity, n_pods, robots)
+    p = sc.policies
+    out: dict[str, Any] = {"names": {}, "shadow": {}}
+    unknown = set(given) - {"slotting", "dispatch"}
+    if unknown:
+        raise ValueError(f"policies for unknown decision kinds {sorted(unknown)}")
+    for kind in ("slotting", "dispatch"):
+        spec = parse_spec(kind, getattr(p, kind))
+        rng = system.rng(f"policy.{kind}")
+        out[kind] = given[kind] if kind in given else make_policy(spec, view, rng)
+        out["names"][kind] = "external" if kind in given else str(spec)
+        shadow = getattr(p.shadow, kind)
+        if shadow is not None:
+            sspec = parse_spec(kind, shadow)
+            out["shadow"][kind] = make_policy(sspec, view, system.rng(f"policy.{kind}.shadow"))
+            out["names"][f"shadow_{kind}"] = str(sspec)
+    return out
 
 
 def _floor_driver(sc: Scenario) -> Callable[[FleetSetup], RobotDriver]:

@@ -7,7 +7,7 @@ metres, ``_mps`` metres per second, ``_wh`` watt-hours, ``_w`` watts.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -314,6 +314,48 @@ class RuntimeSpec(_Strict):
     lookahead_s: float = Field(0.25, gt=0, le=60, description="min latency between entities")
 
 
+def _check_policies(spec: Any) -> None:
+    from logitwin.control.policies import parse_spec
+
+    for kind in ("slotting", "dispatch"):
+        value = getattr(spec, kind)
+        if value is not None:
+            parse_spec(kind, value)  # ValueError names the allowed ones
+
+
+class ShadowSpec(_Strict):
+    """Policies that decide beside the active ones without acting (journalled)."""
+
+    slotting: str | None = None
+    dispatch: str | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> ShadowSpec:
+        _check_policies(self)
+        return self
+
+
+class PoliciesSpec(_Strict):
+    """Who makes each decision: a heuristic or a learned policy ``policy:NAME@VERSION``."""
+
+    slotting: str = Field(
+        "nearest_free",
+        description="where returning pods go: nearest_free | random | class_based | "
+        "policy:NAME@VERSION",
+    )
+    dispatch: str = Field(
+        "nearest_idle",
+        description="which idle robot fetches a pod: nearest_idle | fifo | assignment | "
+        "policy:NAME@VERSION",
+    )
+    shadow: ShadowSpec = ShadowSpec()
+
+    @model_validator(mode="after")
+    def _known(self) -> PoliciesSpec:
+        _check_policies(self)
+        return self
+
+
 class Scenario(_Strict):
     """A what-if scenario: site, fleet, demand and shipping for one run."""
 
@@ -329,4 +371,5 @@ class Scenario(_Strict):
     inventory: InventorySpec = InventorySpec()
     trucks: TrucksSpec = TrucksSpec()
     disruptions: DisruptionsSpec = DisruptionsSpec()
+    policies: PoliciesSpec = PoliciesSpec()
     runtime: RuntimeSpec = RuntimeSpec()
