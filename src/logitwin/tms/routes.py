@@ -18,7 +18,11 @@ The model:
   larger than any route's cost) rather than making the whole problem infeasible.
 
 Routes are single-shift: a truck leaves the depot and is back within one duty window; the
-daily rest happens after the route.
+daily rest happens after the route. The model is conservative where OR-Tools' break
+constraints measure elapsed rather than driving time: the whole route, unloading included,
+fits in the duty window (FMCSA would allow work, not driving, after the 14th hour), and
+unloading never stands in for a break (FMCSA would count 30 min of it). A route it returns
+is legal; a route it refuses may, rarely, have been legal.
 """
 
 from __future__ import annotations
@@ -251,6 +255,8 @@ def solve_routes(
 
     if not time_limit_s > 0:
         raise ValueError(f"time_limit_s={time_limit_s}; give a positive number of seconds")
+    if max_breaks_per_route < 0:
+        raise ValueError(f"max_breaks_per_route={max_breaks_per_route}; use 0 or more")
     t0 = time.perf_counter()
     p = problem
     fleet = [t for t in p.trucks for _ in range(t.count)]

@@ -144,8 +144,8 @@ def _scaled(data: VrptwData, objective: Objective) -> tuple[int, list[list[int]]
 
 
 def _distance(data: VrptwData, routes: tuple[tuple[int, ...], ...], objective: Objective) -> float:
-    _, cost, _ = _scaled(data, "distance") if objective == "distance" else (0, [], [])
     if objective == "distance":
+        _, cost, _ = _scaled(data, "distance")
         return sum(cost[a][b] for r in routes for a, b in zip((0, *r), (*r, 0), strict=True)) / 10
     return math.fsum(
         math.hypot(data.x[a] - data.x[b], data.y[a] - data.y[b])
