@@ -29,7 +29,7 @@ from logitwin.actors.messages import (
 from logitwin.actors.order import Order
 from logitwin.actors.release import OrderRelease
 from logitwin.actors.runtime import Actor, LocalSystem
-from logitwin.actors.shipping import Shipping
+from logitwin.actors.shipping import Shipping, TruckTrip
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import TrafficController
 from logitwin.control.pibt import PIBT
@@ -107,7 +107,10 @@ def test_truck_refuses_staging_after_cutoff_and_beyond_capacity():
 
 def test_shipping_uses_the_promised_truck_or_the_next_with_room():
     s, (o1, o2, o3, t1, _t2) = _system("order:1", "order:2", "order:3", "truck:1", "truck:2")
-    trucks = (("truck:1", "dock:1", 100.0, 1), ("truck:2", "dock:1", 200.0, 5))
+    trucks = (
+        TruckTrip("truck:1", "dock:1", 50.0, 100.0, 110.0, 1),
+        TruckTrip("truck:2", "dock:1", 150.0, 200.0, 210.0, 5),
+    )
     s.spawn(Shipping, "shipping", trucks=trucks)
     s.send("order:1", "shipping", Ship("order:1", 100.0))
     s.send("order:2", "shipping", Ship("order:2", 100.0))  # truck 1 full → truck 2

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from logitwin.actors.messages import Ship, Stage, Staged
 from logitwin.actors.runtime import Actor, System, handles
 
-__all__ = ["Shipping", "TruckSlot"]
+__all__ = ["Shipping", "TruckTrip"]
 
-TruckSlot = tuple[str, str, float, int]
-"""(truck id, dock id, cutoff (s), capacity (orders))."""
+
+@dataclass(frozen=True, slots=True)
+class TruckTrip:
+    """One outbound truck of the day's plan.
+
+    Args:
+        id: the truck's actor id (``truck:N``).
+        dock: the dock door it uses.
+        arrive: when it is due at the door (s).
+        cutoff: the last moment an order can be staged on it (s).
+        depart: when it leaves (s).
+        capacity: orders it takes.
+    """
+
+    id: str
+    dock: str
+    arrive: float
+    cutoff: float
+    depart: float
+    capacity: int
 
 
 class Shipping(Actor):
@@ -24,10 +44,10 @@ class Shipping(Actor):
 
     kind = "shipping"
 
-    def __init__(self, system: System, aid: str, trucks: tuple[TruckSlot, ...]) -> None:
+    def __init__(self, system: System, aid: str, trucks: tuple[TruckTrip, ...]) -> None:
         super().__init__(system, aid)
-        self.trucks = sorted(trucks, key=lambda t: (t[2], t[0]))
-        self.load = dict.fromkeys((t[0] for t in self.trucks), 0)
+        self.trucks = sorted(trucks, key=lambda t: (t.cutoff, t.id))
+        self.load = dict.fromkeys((t.id for t in self.trucks), 0)
         self.unassigned = 0
         self._first = 0
 
@@ -38,12 +58,12 @@ class Shipping(Actor):
     def _ship(self, msg: Ship, sender: str) -> None:
         # The Stage message must reach the truck before its cutoff.
         earliest = self.now + self.system.lookahead
-        while self._first < len(self.trucks) and self.trucks[self._first][2] <= earliest:
+        while self._first < len(self.trucks) and self.trucks[self._first].cutoff <= earliest:
             self._first += 1
-        for truck, dock, cutoff, cap in self.trucks[self._first :]:
-            if cutoff >= msg.cutoff and self.load[truck] < cap:
-                self.load[truck] += 1
-                self.send(msg.order, Staged(truck, dock, cutoff))
-                self.send(truck, Stage(msg.order))
+        for t in self.trucks[self._first :]:
+            if t.cutoff >= msg.cutoff and self.load[t.id] < t.capacity:
+                self.load[t.id] += 1
+                self.send(msg.order, Staged(t.id, t.dock, t.cutoff))
+                self.send(t.id, Stage(msg.order))
                 return
         self.set(unassigned=self.unassigned + 1)

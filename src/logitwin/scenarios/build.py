@@ -19,7 +19,7 @@ from logitwin.actors.messages import ChargerOut, DockDoor, StationState
 from logitwin.actors.release import OrderRelease
 from logitwin.actors.robot import Robot
 from logitwin.actors.runtime import LocalSystem, Runtime
-from logitwin.actors.shipping import Shipping, TruckSlot
+from logitwin.actors.shipping import Shipping, TruckTrip
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import RobotDriver, TrafficController
 from logitwin.control.inventory import spread_skus
@@ -51,10 +51,10 @@ class Twin:
     horizon_s: float
 
 
-def truck_schedule(
-    scenario: Scenario, docks: list[str]
-) -> list[tuple[str, str, float, float, float, int]]:
-    """Outbound trucks as (id, dock, arrive, cutoff, depart, capacity), times in seconds."""
+def truck_schedule(scenario: Scenario, docks: list[str]) -> list[TruckTrip]:
+    """The day's outbound trucks: one every ``trucks.every_h`` from the first departure,
+    doors taken in turn; each is at its door ``dwell_min`` before it leaves and takes
+    orders until ``cutoff_min`` before."""
     t = scenario.trucks
     last = t.last_departure_h if t.last_departure_h is not None else scenario.horizon_h
     out = []
@@ -65,22 +65,22 @@ def truck_schedule(
         dock = docks[k % len(docks)]
         arrive = max(0.0, depart - t.dwell_min * 60.0)
         cutoff = max(arrive, depart - t.cutoff_min * 60.0)
-        out.append((f"truck:{k + 1}", dock, arrive, cutoff, depart, t.capacity))
+        out.append(TruckTrip(f"truck:{k + 1}", dock, arrive, cutoff, depart, t.capacity))
         k += 1
         dep_h = t.first_departure_h + k * t.every_h
     # A dock door holds one truck at a time.
-    last_at: dict[str, tuple[str, float]] = {}
-    for tid, dock, arrive, _cut, depart, _cap in out:
-        prev = last_at.get(dock)
-        if prev is not None and arrive < prev[1] - 1e-9:
+    last_at: dict[str, TruckTrip] = {}
+    for trip in out:
+        prev = last_at.get(trip.dock)
+        if prev is not None and trip.arrive < prev.depart - 1e-9:
             spacing = t.every_h * len(docks) * 60.0
             raise ScenarioError(
-                f"trucks: {tid} would arrive at {dock} at {arrive / 3600:.2f} h while "
-                f"{prev[0]} is at the door until {prev[1] / 3600:.2f} h; with {len(docks)} "
-                f"docks and a truck every {t.every_h:g} h, trucks.dwell_min must be at most "
-                f"{spacing:g} (or add docks with layout.docks)"
+                f"trucks: {trip.id} would arrive at {trip.dock} at {trip.arrive / 3600:.2f} h "
+                f"while {prev.id} is at the door until {prev.depart / 3600:.2f} h; with "
+                f"{len(docks)} docks and a truck every {t.every_h:g} h, trucks.dwell_min must "
+                f"be at most {spacing:g} (or add docks with layout.docks)"
             )
-        last_at[dock] = (tid, depart)
+        last_at[trip.dock] = trip
     return out
 
 
@@ -193,28 +193,25 @@ def build_twin(
         slots=sc.stations.order_slots,
         allocator="allocator",
     )
-    slots: tuple[TruckSlot, ...] = tuple(
-        (tid, dock, cut, cap) for tid, dock, _, cut, _, cap in trucks
-    )
-    system.spawn(Shipping, "shipping", trucks=slots)
+    system.spawn(Shipping, "shipping", trucks=tuple(trucks))
     for d in docks:
         system.spawn(Dock, d)
     # Every stream is keyed by what it is for, so adding a robot, a truck or a disruption
     # leaves every other stream (and so the rest of the run's inputs) unchanged.
     late_rng = system.rng("disruptions.late_trucks")
     late = sc.disruptions.late_trucks
-    for tid, dock, arrive, cutoff, depart, cap in trucks:
+    for trip in trucks:
         delay = 0.0
         if late is not None and late_rng.random() < late.probability:
             delay = float(late_rng.exponential(late.mean_delay_min * 60.0))
         system.spawn(
             Truck,
-            tid,
-            dock=dock,
-            arrive=arrive,
-            cutoff=cutoff,
-            depart=depart,
-            capacity=cap,
+            trip.id,
+            dock=trip.dock,
+            arrive=trip.arrive,
+            cutoff=trip.cutoff,
+            depart=trip.depart,
+            capacity=trip.capacity,
             delay=delay,
         )
     for s in site.stations:
@@ -268,7 +265,7 @@ def build_twin(
             OrderFeed,
             "demand",
             orders=orders,
-            cutoffs=[t[3] for t in trucks],
+            cutoffs=[t.cutoff for t in trucks],
             min_lead_s=dem.min_lead_s,
             pack_s=dem.pack_s,
         )
@@ -277,7 +274,7 @@ def build_twin(
             Demand,
             "demand",
             params=params,
-            cutoffs=[t[3] for t in trucks],
+            cutoffs=[t.cutoff for t in trucks],
             rng=system.rng("demand"),
         )
     return Twin(scenario=sc, site=site, system=system, step_s=step_s, horizon_s=horizon_s)
@@ -408,7 +405,7 @@ def _spawn_disruptions(
     sc: Scenario,
     site: Site,
     robots: list[str],
-    trucks: list[tuple[str, str, float, float, float, int]],
+    trucks: list[TruckTrip],
     horizon_s: float,
 ) -> None:
     """Turn the scenario's disruptions into scheduled events and a breakdown process."""
@@ -463,7 +460,7 @@ def _spawn_disruptions(
     docks = [f"dock:{dk.id}" for dk in site.docks]
     for k, dc in enumerate(d.dock_closures):
         (j,) = pick(dc.dock, len(docks), f"dock_closures[{k}].dock")
-        for tid, dock, *_ in trucks:
+        for tid, dock in ((t.id, t.dock) for t in trucks):
             if dock == docks[j]:
                 events.append((dc.start_h * 3600, tid, DockDoor(False), f"{dock} closed"))
                 events.append((dc.end_h * 3600, tid, DockDoor(True), f"{dock} open"))
