@@ -12,9 +12,14 @@ import queue
 import threading
 from typing import Any
 
+import numpy as np
+
 from logitwin.actors.journal import Journal
-from logitwin.scenarios.build import Twin, build_twin
+from logitwin.control.slotting import SiteView
+from logitwin.scenarios.build import Twin, build_twin, site_view
 from logitwin.scenarios.schema import Scenario
+from logitwin.sim.demand import zipf_weights
+from logitwin.sim.orders_csv import load_orders_csv
 
 __all__ = ["DecisionStepper"]
 
@@ -69,10 +74,26 @@ class DecisionStepper:
         self.twin: Twin = build_twin(
             scenario, journal, policies={kind: _Handover(self._out, self._in)}
         )
+        self.scenario = scenario
         self.until_s = scenario.horizon_h * 3600.0 if until_s is None else until_s
         self._thread: threading.Thread | None = None
         self.done = False
         self.decisions = 0
+
+    def view(self) -> SiteView:
+        """What a policy of this twin knows of the site: the :class:`SiteView` the build
+        gives the scenario's own policies (each pod's demand share from the same SKU
+        popularity as the build's: the order file's mix, else the Zipf weights)."""
+        allocator: Any = self.twin.system.actor("allocator")  # type: ignore[attr-defined]
+        sc = self.scenario
+        if sc.demand.orders_csv is not None:
+            orders = load_orders_csv(sc.demand.orders_csv, sc.horizon_h * 3600.0, sc.inventory.skus)
+            counts = np.bincount([k for o in orders for k in o.skus], minlength=sc.inventory.skus)
+            popularity = counts / counts.sum()
+        else:
+            popularity = zipf_weights(sc.inventory.skus, sc.demand.zipf_s)
+        return site_view(self.twin.site, allocator._dist_from, allocator.sku_pods, popularity,
+                         len(allocator.pod_cell), len(allocator.robot_ids))  # fmt: skip
 
     def start(self) -> Any:
         """Run to the first decision; return it (``None`` if the run ended first)."""
