@@ -168,6 +168,7 @@ class TrafficController(Actor):
         self.waited = [0] * n
         self.steps = 0
         self._next_tick: float | None = None
+        self._contacts = 0  # physical contacts the driver has reported
 
     def on_start(self) -> None:
         self.driver.bind(lambda: self.now, self._due)
@@ -270,6 +271,10 @@ class TrafficController(Actor):
     def _moves_due(self, msg: MovesDue, sender: str) -> None:
         done = self.driver.progress()
         self._links()
+        contacts = len(getattr(self.driver, "contacts", ()))
+        if contacts != self._contacts:  # a physics world's (the grid floor's too)
+            self._contacts = contacts
+            self.set(contacts=contacts)
         if not done:
             return
         journal: list[int | float] = []
@@ -397,10 +402,14 @@ class TrafficController(Actor):
         tpg.stage(plans)
         self._release(list(plans))
         busy = moving and self.lost_after_s is not None  # keep watching moves
+        # Waits are counted per step: an extra tick for a move that ended mid-step
+        # (see _wake) is not another step waited.
+        k = self.now / self.step_s
+        on_step = abs(k - round(k)) < 1e-6
         for i, g in enumerate(self.goal):
             if g is None or self.frozen[i] or self.lost[i]:
                 continue
-            if not tpg.moving(i) and pos[i] != g:
+            if on_step and not tpg.moving(i) and pos[i] != g:
                 self.waited[i] += 1
             if tpg.moving(i) or pos[i] != g:
                 busy = True

@@ -279,6 +279,9 @@ def _kpis(
         "travel_cells_per_line": travel / lines if lines else math.nan,
         "travel_m_per_line": travel * cell_m / lines if lines else math.nan,
         "traffic_wait_share": waited / (travel + waited) if travel + waited else 0.0,
+        # touches between robots or with racks the driver saw (a physics world; zero for
+        # a correct executor)
+        "physical_contacts": int(p.state.get("traffic", {}).get("contacts", 0)),
         "breakdowns": sum(r.get("breakdowns", 0) for r in robots),
         "breakdowns_by_model": _by_model(robots),
         "disruption_events": disruptions.get("fired", 0),

@@ -29,6 +29,7 @@ _ROWS = (
     ("station_utilisation", "station utilisation", "{:.1%}"),
     ("travel_m_per_line", "robot travel per order line (m)", "{:.1f}"),
     ("traffic_wait_share", "robot steps waiting for traffic", "{:.1%}"),
+    ("physical_contacts", "physical contacts (robots, racks)", "{:,}"),
 )
 
 
