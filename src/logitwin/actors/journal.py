@@ -157,7 +157,9 @@ class Journal:
         if path is not None and Path(path).exists():
             raise JournalError(f"journal {path} already exists; pick a new output folder")
         self._open(path, batch, commit_s)
-        self._db.executescript(_SCHEMA)
+        # One transaction: a process killed while creating the journal leaves all the
+        # tables or none (never a journal that no reader can open).
+        self._db.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
 
     def _open(self, path: str | Path | None, batch: int, commit_s: float) -> None:
         if batch < 1 or not commit_s > 0:

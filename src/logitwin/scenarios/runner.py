@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -266,6 +267,22 @@ def _never_started(path: Path) -> bool:
         with JournalReader(path) as j:
             return not j.meta() and j.status().rows == 0
     except JournalError:
+        return _empty_database(path)
+
+
+def _empty_database(path: Path) -> bool:
+    """A SQLite file holding at most the journal's tables, all empty (a journal whose
+    creation was cut short by journals before the schema was one transaction)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            if not set(names) <= {"meta", "inputs", "events"}:
+                return False
+            return all(db.execute(f"SELECT count(*) FROM {n}").fetchone()[0] == 0 for n in names)
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
         return False
 
 
