@@ -324,7 +324,7 @@ def solve_routes(
     sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     sp.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
     sol = routing.SolveWithParameters(sp)
-    status = str(routing.status())
+    status = routing_enums_pb2.RoutingSearchStatus.Value.Name(routing.status())
     if sol is None:
         return RoutePlan((), tuple(o.name for o in p.orders), 0, time.perf_counter() - t0, status)
     performed: dict[int, list[tuple[int, int]]] = {v: [] for v in range(len(fleet))}

@@ -202,7 +202,7 @@ def _solve_ortools(
     sp.guided_local_search_lambda_coefficient = params.gls_lambda
     sp.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
     sol = routing.SolveWithParameters(sp)
-    status = str(routing.status())
+    status = routing_enums_pb2.RoutingSearchStatus.Value.Name(routing.status())
     if sol is None:
         return (), False, status, 0
     routes: list[tuple[int, ...]] = []
