@@ -215,6 +215,11 @@ def _parser() -> argparse.ArgumentParser:
     mval = msub.add_parser("validate", help="replay a result and check it against its problem")
     mval.add_argument("result", type=Path)
     mval.add_argument("problem", type=Path)
+    from logitwin.rl.cli import add_parsers as rl_parsers
+    from logitwin.tms.cli import add_parser as vrp_parser
+
+    rl_parsers(sub)  # train, policies
+    vrp_parser(sub)  # vrp solve / check
     return p
 
 
@@ -248,6 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "mapf": lambda: _mapf(args, console),
         "live": lambda: _live(args, console),
         "robot-sim": lambda: _robot_sim(args),
+        "train": lambda: _rl(args),
+        "policies": lambda: _rl(args),
+        "vrp": lambda: _vrp(args),
     }
     try:
         return commands[args.command]()
@@ -385,6 +393,18 @@ def _live(args: argparse.Namespace, console: Console) -> int:
     console.print(render_kpis(result.kpis, title=f"{sc.name} live ({args.robots})"))
     console.print(f"{result.sim_s:.0f} s live; outputs in [bold]{escape(str(out))}[/]")
     return 0
+
+
+def _rl(args: argparse.Namespace) -> int:
+    from logitwin.rl.cli import run
+
+    return run(args)
+
+
+def _vrp(args: argparse.Namespace) -> int:
+    from logitwin.tms.cli import run
+
+    return run(args)
 
 
 def _robot_sim(args: argparse.Namespace) -> int:
