@@ -221,8 +221,14 @@ def _solve_ortools(
 def _solve_pyvrp(
     data: VrptwData, time_limit_s: float, seed: int, objective: Objective
 ) -> tuple[tuple[tuple[int, ...], ...], bool, str, int]:
-    from pyvrp import Model
-    from pyvrp.stop import MaxRuntime
+    try:
+        from pyvrp import Model
+        from pyvrp.stop import MaxRuntime
+    except ImportError:
+        raise ImportError(
+            "backend='pyvrp' needs the pyvrp package: pip install 'pyvrp>=0.14,<0.15', "
+            "or use backend='ortools'"
+        ) from None
 
     scale, cost, travel = _scaled(data, objective)
     n = len(data.x)
