@@ -30,6 +30,7 @@ __all__ = [
     "TrainResult",
     "TrainSettings",
     "register",
+    "sample_decisions",
     "train",
     "train_many",
 ]
@@ -227,7 +228,7 @@ def validation_return(kind: str, config: EnvConfig, model: Any, episodes: int) -
     return total / max(1, episodes)
 
 
-def _sample_decisions(kind: str, config: EnvConfig, n: int = 300) -> tuple[Any, list[Any]]:
+def sample_decisions(kind: str, config: EnvConfig, n: int = 300) -> tuple[Any, list[Any]]:
     """The site and up to ``n`` real decisions of a validation run (nearest answers)."""
     from logitwin.rl.stepper import DecisionStepper
 
@@ -259,7 +260,7 @@ def register(
     model = MaskablePPO.load(str(result.model_path), device="cpu")
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = export_onnx(model, spec.size, Path(tmp) / "policy.onnx")
-        site, decisions = _sample_decisions(result.kind, result.config)
+        site, decisions = sample_decisions(result.kind, result.config)
         k = spec.k
 
         def make(view: Any, rng: np.random.Generator) -> OnnxPolicy:
