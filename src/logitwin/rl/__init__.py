@@ -5,9 +5,34 @@ Training needs ``torch``, ``stable-baselines3`` and ``sb3-contrib`` (imported wh
 training starts); serving only ``onnxruntime``.
 """
 
-from logitwin.rl.envs import DispatchEnv, EnvConfig, SlottingEnv, make_env
-from logitwin.rl.registry import PolicyRegistry
-from logitwin.rl.stepper import DecisionStepper
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from logitwin.rl.envs import DispatchEnv, EnvConfig, SlottingEnv, make_env
+    from logitwin.rl.registry import PolicyRegistry
+    from logitwin.rl.stepper import DecisionStepper
+
+# Imported on first use: ``logitwin`` commands that never train (the CLI wires
+# ``train`` and ``policies`` from ``rl.cli``) do not pay for gymnasium and the twin.
+_WHERE = {
+    "DecisionStepper": "logitwin.rl.stepper",
+    "DispatchEnv": "logitwin.rl.envs",
+    "EnvConfig": "logitwin.rl.envs",
+    "PolicyRegistry": "logitwin.rl.registry",
+    "SlottingEnv": "logitwin.rl.envs",
+    "make_env": "logitwin.rl.envs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'logitwin.rl' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "DecisionStepper",
