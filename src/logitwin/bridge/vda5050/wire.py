@@ -7,8 +7,8 @@ the wire format lives in one module.
 - Topics: ``interface/v2/manufacturer/serialNumber/topic`` (the spec's suggestion for a
   local broker); the serial number is the robot's name (``robot:0``: ``:`` is allowed).
 - Node ids are cell ids, ``c<cell>`` (``c123``); edge ids ``c<from>-c<to>``.
-- Schemas: the VDA 5050 project's own, 2.0.0 and 2.1.0, found in ``shared/specs/vda5050``
-  beside the checkout (or where ``LOGITWIN_VDA5050_SCHEMAS`` points). What we send is
+- Schemas: the VDA 5050 project's own, 2.0.0 and 2.1.0 (MIT), shipped in ``schemas/``
+  beside this module (or where ``LOGITWIN_VDA5050_SCHEMAS`` points). What we send is
   checked against both, so a 2.0 and a 2.1 peer accept it; what we receive is checked
   against the schema of the version it names (2.0.x or 2.1.x; others are refused).
   The 2.0.0 ``state.schema`` as published has a trailing comma (not JSON); the loader
@@ -117,7 +117,7 @@ def timestamp(now: dt.datetime | None = None) -> str:
 
 def find_schemas(where: str | os.PathLike[str] | None = None) -> Path:
     """The folder holding ``2.0.0/`` and ``2.1.0/`` of the VDA 5050 schemas: ``where``, else
-    ``$LOGITWIN_VDA5050_SCHEMAS``, else ``shared/specs/vda5050`` in a folder above this file.
+    ``$LOGITWIN_VDA5050_SCHEMAS``, else the published schemas shipped with this package.
 
     Raises:
         ProtocolError: no such folder (the message lists where it looked).
@@ -127,14 +127,14 @@ def find_schemas(where: str | os.PathLike[str] | None = None) -> Path:
     elif os.environ.get(_ENV):
         looked = [Path(os.environ[_ENV])]
     else:
-        looked = [p / "shared" / "specs" / "vda5050" for p in Path(__file__).resolve().parents]
+        looked = [Path(__file__).resolve().parent / "schemas"]
     for p in looked:
         if all((p / v / "state.schema").is_file() for v in _SCHEMA_VERSIONS):
             return p
     raise ProtocolError(
         f"VDA 5050 schemas ({', '.join(_SCHEMA_VERSIONS)}) not found in "
         f"{', '.join(map(str, looked[:3]))}{' ...' if len(looked) > 3 else ''}; set {_ENV} "
-        "to the folder holding 2.0.0/ and 2.1.0/ (the project keeps them in ../shared/specs)"
+        "to the folder holding 2.0.0/ and 2.1.0/ (logitwin ships them in bridge/vda5050/schemas)"
     )
 
 
