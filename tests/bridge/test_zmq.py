@@ -195,3 +195,38 @@ def test_decoder_refuses_anything_it_cannot_take(frame: bytes) -> None:
     except ProtocolError:
         return
     assert unpack(pack(msg)) == msg  # whatever it accepts is a well-formed message
+
+
+def test_a_robot_off_its_cells_is_taken_out_and_told_to_stop(
+    setup: FleetSetup, endpoints: tuple[str, str]
+) -> None:
+    fleet = ZmqFleet(setup, endpoints[0], endpoints[1], offline_after_s=30, divergence_s=0.3)
+    fleet.bind(lambda: 0.0, lambda t: None)
+    ctx = zmq.Context()
+    pub = ctx.socket(zmq.PUB)
+    pub.connect(endpoints[1])
+    try:
+        time.sleep(0.3)
+        x, y = setup.frame.xy(setup.starts[1])
+        seq = 0
+
+        def send(dx: float) -> None:
+            nonlocal seq
+            seq += 1
+            pub.send(pack(Telemetry("robot:1", 5, seq, x + dx, y, 0.0, 0.0, 1.0,
+                                    setup.starts[1], -1, 0, "", time.time())))  # fmt: skip
+
+        for _ in range(10):  # within 0.5 m of its cell: fine
+            send(0.4)
+            time.sleep(0.05)
+        assert 1 not in fleet.offline()
+        deadline = time.monotonic() + 5
+        while 1 not in fleet.offline() and time.monotonic() < deadline:
+            send(0.9)  # 0.9 m off for longer than divergence_s
+            time.sleep(0.05)
+        assert 1 in fleet.offline()
+        assert any(k.startswith("taken out: 0.90 m") for k in fleet.refused)
+        assert fleet.unacknowledged >= 2  # a pause and a cancel are on their way
+    finally:
+        fleet.close()
+        ctx.destroy(linger=0)

@@ -23,6 +23,7 @@ Rules, whatever the transport:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import Counter, deque
@@ -52,11 +53,21 @@ class RemoteFleet:
         setup: the fleet (names, start cells, site).
         offline_after_s: silence (s) after which a robot is offline.
         poll_s: how often (s, wall clock) the twin looks at what robots reported.
+        divergence_m: how far (m) a robot's reported position may be from the segment
+            between the cells it holds ...
+        divergence_s: ... and for how long (s, wall clock) before it is taken out.
 
     Option ``speedup`` (default 1): twin seconds per wall second, as the live run's.
     """
 
-    def __init__(self, setup: FleetSetup, offline_after_s: float = 2.0, poll_s: float = 0.05):
+    def __init__(
+        self,
+        setup: FleetSetup,
+        offline_after_s: float = 2.0,
+        poll_s: float = 0.05,
+        divergence_m: float = 0.5,
+        divergence_s: float = 1.0,
+    ):
         if not offline_after_s > 0 or not poll_s > 0:
             raise ValueError("offline_after_s and poll_s must be > 0 s")
         n = setup.n
@@ -88,6 +99,9 @@ class RemoteFleet:
         self._clock: Callable[[], float] = lambda: 0.0
         self._wake: Callable[[float], None] = lambda t: None
         self._closed = False
+        self.divergence_m = divergence_m
+        self.divergence_s = divergence_s
+        self._astray: list[float | None] = [None] * n  # since when off its cells
 
     # --- the driver interface (the twin's thread) ----------------------------------------
     def bind(self, clock: Callable[[], float], wake: Callable[[float], None]) -> None:
@@ -244,6 +258,33 @@ class RemoteFleet:
             begun = self._begun[robot] is not None or bool(sent)
             return (self._at[robot], sent[0]) if begun and sent else (self._at[robot],)
 
+    def report_pose(self, robot: int, x: float, y: float) -> None:
+        """The divergence monitor: a robot reported at (x, y) m, more than
+        ``divergence_m`` from the segment between the cells it holds for
+        ``divergence_s``, is taken out (offline; its task goes to another robot, its cells
+        stay blocked) and told to pause and cancel. It rejoins, as any offline robot, when
+        it reports standing still in a cell. A robot that is only late slows those
+        planned after it (the executor makes them wait) and the planner replans from
+        what was executed every step."""
+        cells = self.held(robot)
+        frame = self.setup.frame
+        off = _to_segment(x, y, frame.xy(cells[0]), frame.xy(cells[-1]))
+        now = time.monotonic()
+        with self._lock:
+            if off <= self.divergence_m or robot in self._offline:
+                self._astray[robot] = None
+                return
+            since = self._astray[robot]
+            if since is None:
+                self._astray[robot] = now
+                return
+            if now - since < self.divergence_s:
+                return
+            self._astray[robot] = None
+        self.take_out(robot, f"{off:.2f} m from its cells {list(cells)}")
+        self._command_pause(robot, True)
+        self._command_cancel(robot)
+
     def cancel_confirmed(self, robot: int) -> None:
         """The robot processed a cancel: nothing it dropped will be begun."""
         with self._lock:
@@ -286,3 +327,12 @@ class RemoteFleet:
     def _refuse(self, robot: int, reason: str, cell: int) -> None:
         self.refused[reason] += 1
         log.warning("%s: %s (cell %d)", self.setup.names[robot], reason, cell)
+
+
+def _to_segment(x: float, y: float, a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance (m) of (x, y) from the segment a-b."""
+    ax, ay = a
+    dx, dy = b[0] - ax, b[1] - ay
+    n2 = dx * dx + dy * dy
+    t = 0.0 if n2 == 0 else max(0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / n2))
+    return math.hypot(x - ax - t * dx, y - ay - t * dy)

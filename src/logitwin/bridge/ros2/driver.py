@@ -327,6 +327,7 @@ class Ros2Fleet(RemoteFleet):
         if moving_into < 0 and speed > self._moving_speed:
             moving_into = cell  # moving, not on a goal of ours (back from offline)
         self.observe(robot, cell, moving_into)
+        self.report_pose(robot, x, y)
 
     def _on_goal_reply(self, robot: int, reader: DataReader[Any]) -> None:
         for msg in reader.take(N=16):

@@ -325,6 +325,9 @@ class Vda5050Fleet(RemoteFleet):
             seen = self._read(robot, msg)
             self._header_in[robot] = msg["headerId"]
         self.observe(robot, seen.cell, seen.into)
+        pos = msg.get("agvPosition")
+        if pos is not None:
+            self.report_pose(robot, float(pos["x"]), float(pos["y"]))
         for c in seen.reached:
             self.reached(robot, c)
         if seen.started >= 0:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import secrets
 import threading
 import time
@@ -79,11 +78,10 @@ class ZmqFleet(RemoteFleet):
         divergence_m: float = 0.5,
         divergence_s: float = 1.0,
     ) -> None:
-        super().__init__(setup, offline_after_s=offline_after_s)
+        super().__init__(setup, offline_after_s=offline_after_s, divergence_m=divergence_m,
+                         divergence_s=divergence_s)  # fmt: skip
         self.session = secrets.randbits(48)
         self.retry_s = retry_s
-        self.divergence_m = divergence_m
-        self.divergence_s = divergence_s
         self._frame = setup.frame
         self._grid = setup.site.grid
         self._index = {name: i for i, name in enumerate(setup.names)}
@@ -95,7 +93,6 @@ class ZmqFleet(RemoteFleet):
         self._boot = [0] * n
         self._tel_seq = [0] * n
         self._ev_seq = [0] * n
-        self._astray: list[float | None] = [None] * n  # since when off its cells
         self.pose: list[tuple[float, float, float]] = [
             (*self._frame.xy(c), 0.0) for c in setup.starts
         ]
@@ -325,25 +322,7 @@ class ZmqFleet(RemoteFleet):
         if msg.error:
             self.errors[i] = msg.error
         self.observe(i, msg.cell, msg.moving_into)
-        self._diverge(i, msg.x, msg.y)
-
-    def _diverge(self, i: int, x: float, y: float) -> None:
-        cells = self.held(i)
-        a = self._frame.xy(cells[0])
-        b = self._frame.xy(cells[-1])
-        off = _to_segment(x, y, a, b)
-        now = time.monotonic()
-        if off <= self.divergence_m:
-            self._astray[i] = None
-            return
-        since = self._astray[i]
-        if since is None:
-            self._astray[i] = now
-        elif now - since >= self.divergence_s:
-            self._astray[i] = None
-            self.take_out(i, f"{off:.2f} m from its cells {list(cells)}")
-            self._send(i, Pause, True)
-            self._send(i, Cancel)
+        self.report_pose(i, msg.x, msg.y)
 
 
 def _kind(frame: bytes) -> str:
@@ -351,15 +330,6 @@ def _kind(frame: bytes) -> str:
         return type(unpack(frame)).__name__
     except ProtocolError:
         return ""
-
-
-def _to_segment(x: float, y: float, a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Distance (m) of (x, y) from the segment a-b."""
-    ax, ay = a
-    dx, dy = b[0] - ax, b[1] - ay
-    L2 = dx * dx + dy * dy
-    t = 0.0 if L2 == 0 else max(0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / L2))
-    return math.hypot(x - ax - t * dx, y - ay - t * dy)
 
 
 def make_driver(setup: FleetSetup) -> ZmqFleet:
