@@ -132,7 +132,7 @@ def run_live(
 
 
 def _traffic(system: Any) -> TrafficController:
-    actor = system._actors.get("traffic")
+    actor = system.actor("traffic") if isinstance(system, LocalSystem) else None
     if not isinstance(actor, TrafficController):
         raise LogitwinError("a live run needs the traffic controller in this process")
     return actor

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Pending:
     frame: bytes
+    cancel: bool  # a Cancel: its acknowledgement confirms the cancel
     sent: float  # monotonic, first send
     last: float  # monotonic, last (re)send
     tries: int = 1
@@ -104,7 +105,7 @@ class ZmqFleet(RemoteFleet):
         # machine), and messages a robot sent that never arrived (sequence gaps)
         self.latency: deque[float] = deque(maxlen=1_000_000)
         self.lost_telemetry = 0
-        self._outbox: deque[tuple[int, bytes]] = deque()
+        self._outbox: deque[tuple[int, int, bool, bytes]] = deque()  # robot, seq, cancel, frame
         self._ctx = zmq.Context()
         self._router = self._ctx.socket(zmq.ROUTER)
         self._router.setsockopt(zmq.LINGER, 0)
@@ -136,7 +137,7 @@ class ZmqFleet(RemoteFleet):
         self._seq[robot] += 1
         seq = self._seq[robot]
         msg = make(self.setup.names[robot], self.session, seq, *args)
-        self._outbox.append((robot, pack(msg)))
+        self._outbox.append((robot, seq, make is Cancel, pack(msg)))
         with self._kick_lock:
             self._kick.send(b"", zmq.NOBLOCK)
 
@@ -202,9 +203,8 @@ class ZmqFleet(RemoteFleet):
     def _flush(self) -> None:
         now = time.monotonic()
         while self._outbox:
-            robot, frame = self._outbox.popleft()
-            seq = self._seq_of(frame)
-            self._pending[robot][seq] = _Pending(frame, now, now)
+            robot, seq, cancel, frame = self._outbox.popleft()
+            self._pending[robot][seq] = _Pending(frame, cancel, now, now)
             self._waiting.add(robot)
             self._transmit(robot, frame)
         for robot in self._waiting:  # not every robot: this runs on every wake-up
@@ -212,11 +212,6 @@ class ZmqFleet(RemoteFleet):
                 if now - p.last >= self.retry_s:
                     p.last, p.tries = now, p.tries + 1
                     self._transmit(robot, p.frame)
-
-    @staticmethod
-    def _seq_of(frame: bytes) -> int:
-        msg = unpack(frame)
-        return int(getattr(msg, "seq", 0))
 
     def _transmit(self, robot: int, frame: bytes) -> None:
         route = self._route[robot]
@@ -268,7 +263,7 @@ class ZmqFleet(RemoteFleet):
             if not msg.ok:
                 self.errors[i] = msg.reason
                 log.warning("%s refused command %d: %s", msg.robot, msg.seq, msg.reason)
-            elif Cancel.__name__ in _kind(p.frame):
+            elif p.cancel:
                 self.cancel_confirmed(i)
         elif isinstance(msg, Event):
             i = self._robot(msg.robot, msg.boot)
@@ -323,13 +318,6 @@ class ZmqFleet(RemoteFleet):
             self.errors[i] = msg.error
         self.observe(i, msg.cell, msg.moving_into)
         self.report_pose(i, msg.x, msg.y)
-
-
-def _kind(frame: bytes) -> str:
-    try:
-        return type(unpack(frame)).__name__
-    except ProtocolError:
-        return ""
 
 
 def make_driver(setup: FleetSetup) -> ZmqFleet:
