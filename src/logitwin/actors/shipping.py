@@ -21,6 +21,8 @@ class TruckTrip:
         cutoff: the last moment an order can be staged on it (s).
         depart: when it leaves (s).
         capacity: orders it takes.
+        delay: how late it will actually come (s; the plan knows, the twin learns it
+            when the truck arrives).
     """
 
     id: str
@@ -29,6 +31,7 @@ class TruckTrip:
     cutoff: float
     depart: float
     capacity: int
+    delay: float = 0.0
 
 
 class Shipping(Actor):

@@ -9,8 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from logitwin.actors.allocator import Allocator
 from logitwin.actors.disruptions import Disruptions, ScheduledEvent
 from logitwin.actors.dock import Dock, Truck
@@ -22,7 +20,6 @@ from logitwin.actors.runtime import LocalSystem, Runtime
 from logitwin.actors.shipping import Shipping, TruckTrip
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import RobotDriver, TrafficController
-from logitwin.control.inventory import spread_skus
 from logitwin.control.pibt import PIBT
 from logitwin.control.policies import make_policy, parse_spec
 from logitwin.control.slotting import SiteView
@@ -31,13 +28,22 @@ from logitwin.robots.fleet import FleetSetup, fleet_starts
 from logitwin.robots.floor import DelayModel
 from logitwin.robots.model import LinearBattery, step_duration
 from logitwin.robots.registry import make_driver
+from logitwin.scenarios.plan import DayPlan, build_site, plan_day, truck_schedule
 from logitwin.scenarios.schema import Scenario
-from logitwin.sim.demand import Demand, DemandParams, zipf_weights
-from logitwin.sim.orders_csv import OrderFeed, load_orders_csv
-from logitwin.site import DistanceOracle, LayoutParams, Site, generate_layout
+from logitwin.sim.demand import Demand, DemandParams
+from logitwin.sim.orders_csv import OrderFeed
+from logitwin.site import DistanceOracle, Site
 from logitwin.site.distance import distances_around
 
-__all__ = ["Twin", "build_site", "build_twin", "fleet_setup", "scenario_fleet", "truck_schedule"]
+__all__ = [
+    "Twin",
+    "build_site",
+    "build_twin",
+    "fleet_setup",
+    "scenario_fleet",
+    "spawn",
+    "truck_schedule",
+]
 
 
 @dataclass
@@ -49,48 +55,7 @@ class Twin:
     system: Runtime
     step_s: float
     horizon_s: float
-
-
-def truck_schedule(scenario: Scenario, docks: list[str]) -> list[TruckTrip]:
-    """The day's outbound trucks: one every ``trucks.every_h`` from the first departure,
-    doors taken in turn; each is at its door ``dwell_min`` before it leaves and takes
-    orders until ``cutoff_min`` before."""
-    t = scenario.trucks
-    last = t.last_departure_h if t.last_departure_h is not None else scenario.horizon_h
-    out = []
-    k = 0
-    dep_h = t.first_departure_h
-    while dep_h <= last + 1e-9:
-        depart = dep_h * 3600.0
-        dock = docks[k % len(docks)]
-        arrive = max(0.0, depart - t.dwell_min * 60.0)
-        cutoff = max(arrive, depart - t.cutoff_min * 60.0)
-        out.append(TruckTrip(f"truck:{k + 1}", dock, arrive, cutoff, depart, t.capacity))
-        k += 1
-        dep_h = t.first_departure_h + k * t.every_h
-    # A dock door holds one truck at a time.
-    last_at: dict[str, TruckTrip] = {}
-    for trip in out:
-        prev = last_at.get(trip.dock)
-        if prev is not None and trip.arrive < prev.depart - 1e-9:
-            spacing = t.every_h * len(docks) * 60.0
-            raise ScenarioError(
-                f"trucks: {trip.id} would arrive at {trip.dock} at {trip.arrive / 3600:.2f} h "
-                f"while {prev.id} is at the door until {prev.depart / 3600:.2f} h; with "
-                f"{len(docks)} docks and a truck every {t.every_h:g} h, trucks.dwell_min must "
-                f"be at most {spacing:g} (or add docks with layout.docks)"
-            )
-        last_at[trip.dock] = trip
-    return out
-
-
-def build_site(scenario: Scenario) -> Site:
-    """The scenario's floor alone (layout, stations, chargers, docks): what replays,
-    path checks and animations need, without the orders or any actor."""
-    try:
-        return generate_layout(LayoutParams(**scenario.layout.model_dump()))
-    except ValueError as exc:
-        raise ScenarioError(f"layout: {exc}") from None
+    plan: DayPlan | None = None
 
 
 def build_twin(
@@ -100,10 +65,7 @@ def build_twin(
     driver: Callable[[FleetSetup], RobotDriver] | None = None,
     policies: dict[str, Any] | None = None,
 ) -> Twin:
-    """Create the site and spawn every actor of ``scenario`` on a runtime.
-
-    Spawn order is fixed, so every entity gets the same random stream on every run of
-    the same scenario and seed, on any runtime.
+    """Plan ``scenario``'s day (:func:`plan_day`) and :func:`spawn` it on a runtime.
 
     Args:
         scenario: the validated scenario.
@@ -116,49 +78,34 @@ def build_twin(
             makes those decisions instead of the scenario's (an RL environment's
             stepping policy); it is journalled as ``external``.
     """
-    site = build_site(scenario)
-    grid = site.grid
-    sc = scenario
-    step_s = step_duration(sc.floor.cell_m, sc.floor.speed_mps)
+    plan = plan_day(scenario)
+    if plan.orders is None:
+        _check_demand(scenario, len(plan.site.stations), plan.horizon_s)
+    _check_disruptions(scenario, plan)
     make = runtime if runtime is not None else LocalSystem
-    system = make(sc.seed, sc.runtime.lookahead_s, journal)
-    layout_rng = system.rng("layout")
+    system = make(scenario.seed, scenario.runtime.lookahead_s, journal)
+    spawn(system, plan, driver=driver, policies=policies)
+    return Twin(scenario, plan.site, system, plan.step_s, plan.horizon_s, plan)
+
+
+def spawn(
+    system: Runtime,
+    plan: DayPlan,
+    driver: Callable[[FleetSetup], RobotDriver] | None = None,
+    policies: dict[str, Any] | None = None,
+) -> None:
+    """Create every actor of ``plan`` on ``system``.
+
+    Spawn order is fixed, so every entity gets the same random stream on every run of
+    the same plan, on any runtime.
+    """
+    sc, site, step_s = plan.scenario, plan.site, plan.step_s
+    grid = site.grid
     oracle = DistanceOracle(grid)
-
-    # Robots start spread over the aisle cells (not storage, stations, chargers or docks).
-    n = sc.fleet.robots
-    try:
-        starts = fleet_starts(site, n)
-    except ValueError as exc:
-        raise ScenarioError(f"fleet.robots: {exc}") from None
-    robots = {f"robot:{i}": c for i, c in enumerate(starts)}
-    lost = sc.floor.lost_after_s
-    if lost is not None and lost <= step_s:
-        raise ScenarioError(
-            f"floor.lost_after_s: {lost:g} s is not longer than one move ({step_s:g} s); "
-            "every robot would be lost at once"
-        )
-
-    # Pods on a random share of storage cells; SKUs spread over pods.
-    storage = list(site.storage)
-    n_pods = max(1, int(len(storage) * sc.inventory.fill))
-    if n_pods >= len(storage):
-        raise ScenarioError("inventory.fill leaves no free storage cell for returning pods")
-    pod_cells = [storage[int(i)] for i in layout_rng.choice(len(storage), n_pods, replace=False)]
-    horizon_s = sc.horizon_h * 3600.0
-    orders = None
-    if sc.demand.orders_csv is not None:
-        orders = load_orders_csv(sc.demand.orders_csv, horizon_s, sc.inventory.skus)
-        # The file's own SKU mix (SKU ids are its popularity ranks) places the pods.
-        counts = np.bincount([k for o in orders for k in o.skus], minlength=sc.inventory.skus)
-        popularity = counts / counts.sum()
-    else:
-        popularity = zipf_weights(sc.inventory.skus, sc.demand.zipf_s)
-    sku_pods = spread_skus(popularity.tolist(), n_pods, sc.inventory.max_pod_share, layout_rng)
-
+    robots = plan.robot_cells
+    n = len(robots)
     stations = tuple(f"station:{s.id}" for s in site.stations)
-    docks = [f"dock:{d.id}" for d in site.docks]
-    trucks = truck_schedule(sc, docks)
+    trucks = plan.trucks
 
     system.spawn(
         TrafficController,
@@ -176,14 +123,22 @@ def build_twin(
         "allocator",
         dist_from=oracle.dist_list,
         robots=robots,
-        pod_cells=pod_cells,
-        sku_pods=sku_pods,
-        storage=storage,
+        pod_cells=list(plan.pod_cells),
+        sku_pods=[list(p) for p in plan.sku_pods],
+        storage=list(site.storage),
         chargers=site.chargers,
         station_limit=dict.fromkeys(stations, sc.stations.robots_per_station),
         station_cells={f"station:{s.id}": s.pick_cell for s in site.stations},
         **_policies(
-            sc, site, system, oracle.dist_list, sku_pods, popularity, n_pods, n, policies or {}
+            sc,
+            site,
+            system,
+            oracle.dist_list,
+            plan.sku_pods,
+            plan.popularity,
+            len(plan.pod_cells),
+            n,
+            policies or {},
         ),
     )
     system.spawn(
@@ -193,17 +148,10 @@ def build_twin(
         slots=sc.stations.order_slots,
         allocator="allocator",
     )
-    system.spawn(Shipping, "shipping", trucks=tuple(trucks))
-    for d in docks:
-        system.spawn(Dock, d)
-    # Every stream is keyed by what it is for, so adding a robot, a truck or a disruption
-    # leaves every other stream (and so the rest of the run's inputs) unchanged.
-    late_rng = system.rng("disruptions.late_trucks")
-    late = sc.disruptions.late_trucks
+    system.spawn(Shipping, "shipping", trucks=trucks)
+    for d in plan.doors:
+        system.spawn(Dock, d.id)
     for trip in trucks:
-        delay = 0.0
-        if late is not None and late_rng.random() < late.probability:
-            delay = float(late_rng.exponential(late.mean_delay_min * 60.0))
         system.spawn(
             Truck,
             trip.id,
@@ -212,7 +160,7 @@ def build_twin(
             cutoff=trip.cutoff,
             depart=trip.depart,
             capacity=trip.capacity,
-            delay=delay,
+            delay=trip.delay,
         )
     for s in site.stations:
         system.spawn(
@@ -232,19 +180,21 @@ def build_twin(
         low=b.low,
         full_level=b.full,
     )
-    lo, hi = sorted(sc.fleet.initial_soc)
-    for rid, model in zip(robots, sc.fleet.model_names(), strict=True):
-        system.spawn(
-            Robot,
-            rid,
-            battery=battery,
-            lift_s=sc.fleet.lift_s,
-            soc=float(system.rng(f"{rid}.soc").uniform(lo, hi)),
-            model=model,
-        )
+    for r in plan.robots:
+        system.spawn(Robot, r.id, battery=battery, lift_s=sc.fleet.lift_s, soc=r.soc, model=r.model)
+    _spawn_disruptions(system, sc, site, list(robots), list(trucks), plan.horizon_s)
     dem = sc.demand
-    if orders is None:
-        _check_demand(sc, len(site.stations), horizon_s)
+    cutoffs = [t.cutoff for t in trucks]
+    if plan.orders is not None:
+        system.spawn(
+            OrderFeed,
+            "demand",
+            orders=list(plan.orders),
+            cutoffs=cutoffs,
+            min_lead_s=dem.min_lead_s,
+            pack_s=dem.pack_s,
+        )
+        return
     params = DemandParams(
         orders_per_hour=tuple(dem.orders_per_hour),
         mean_lines=dem.mean_lines,
@@ -253,31 +203,21 @@ def build_twin(
         zipf_s=dem.zipf_s,
         min_lead_s=dem.min_lead_s,
         pack_s=dem.pack_s,
-        stop_s=min(horizon_s, (dem.stop_h or math.inf) * 3600.0),
+        stop_s=min(plan.horizon_s, (dem.stop_h or math.inf) * 3600.0),
         surges=tuple(
             (w.start_h * 3600.0, w.end_h * 3600.0, w.multiplier)
             for w in sc.disruptions.demand_surges
         ),
     )
-    _spawn_disruptions(system, sc, site, list(robots), trucks, horizon_s)
-    if orders is not None:
-        system.spawn(
-            OrderFeed,
-            "demand",
-            orders=orders,
-            cutoffs=[t.cutoff for t in trucks],
-            min_lead_s=dem.min_lead_s,
-            pack_s=dem.pack_s,
+    system.spawn(Demand, "demand", params=params, cutoffs=cutoffs, rng=system.rng("demand"))
+
+
+def _check_disruptions(sc: Scenario, plan: DayPlan) -> None:
+    if sc.disruptions.demand_surges and plan.orders is not None:
+        raise ScenarioError(
+            "disruptions.demand_surges: a surge scales generated demand; with "
+            "demand.orders_csv, put the extra orders in the file"
         )
-    else:
-        system.spawn(
-            Demand,
-            "demand",
-            params=params,
-            cutoffs=[t.cutoff for t in trucks],
-            rng=system.rng("demand"),
-        )
-    return Twin(scenario=sc, site=site, system=system, step_s=step_s, horizon_s=horizon_s)
 
 
 # A run keeps every order in memory; demand far beyond what the floor can pick only
@@ -464,11 +404,6 @@ def _spawn_disruptions(
             if dock == docks[j]:
                 events.append((dc.start_h * 3600, tid, DockDoor(False), f"{dock} closed"))
                 events.append((dc.end_h * 3600, tid, DockDoor(True), f"{dock} open"))
-    if d.demand_surges and sc.demand.orders_csv is not None:
-        raise ScenarioError(
-            "disruptions.demand_surges: a surge scales generated demand; with "
-            "demand.orders_csv, put the extra orders in the file"
-        )
     specs = d.robot_breakdowns
     if specs is not None and not isinstance(specs, tuple):
         specs = (specs,)
