@@ -11,10 +11,12 @@ from logitwin.actors.messages import (
     Stage,
     TruckAtDock,
     TruckCutoff,
+    UnloadDone,
+    Unloaded,
 )
 from logitwin.actors.runtime import URGENT, Actor, System, handles
 
-__all__ = ["Dock", "Truck"]
+__all__ = ["Dock", "InboundTruck", "Truck"]
 
 
 class Dock(Actor):
@@ -157,3 +159,55 @@ class Truck(Actor):
             self.send(order, Shipped(self.id))
         self.send(self.dock, Depart(self.id), priority=URGENT)  # free the door first
         self.set(status="departed", shipped=len(self._loaded), orders=tuple(self._loaded))
+
+
+class InboundTruck(Actor):
+    """An inbound truck: comes to its door (late by ``delay``), is unloaded pallet by
+    pallet and leaves; the receiving actor ``notify`` hears what came off.
+
+    Args:
+        dock: id of its dock.
+        arrive: planned arrival (s).
+        pallets: pallets it brings.
+        unload_s: unloading time per pallet (s).
+        delay: how late it is (s).
+        notify: the actor told :class:`Unloaded` (``None``: nobody).
+    """
+
+    kind = "inbound"
+
+    def __init__(
+        self,
+        system: System,
+        aid: str,
+        dock: str,
+        arrive: float,
+        pallets: int,
+        unload_s: float,
+        delay: float = 0.0,
+        notify: str | None = None,
+    ) -> None:
+        super().__init__(system, aid)
+        if delay < 0:
+            raise ValueError(f"{aid}: delay must be >= 0 s, got {delay}")
+        if pallets < 1 or unload_s <= 0:
+            raise ValueError(f"{aid}: need pallets >= 1, unload_s > 0; got {pallets}, {unload_s}")
+        self.dock, self.arrive, self.pallets = dock, arrive + delay, pallets
+        self.unload_s, self.delay, self.notify = unload_s, delay, notify
+
+    def on_start(self) -> None:
+        self.set(status="scheduled", dock=self.dock, pallets=self.pallets, delay_s=self.delay)
+        self.timer(max(0.0, self.arrive - self.now), TruckAtDock(self.id))
+
+    @handles(TruckAtDock)
+    def _at_dock(self, msg: TruckAtDock, sender: str) -> None:
+        self.send(self.dock, TruckAtDock(self.id))
+        self.set(status="unloading")
+        self.timer(self.pallets * self.unload_s, UnloadDone())
+
+    @handles(UnloadDone)
+    def _unloaded(self, msg: UnloadDone, sender: str) -> None:
+        if self.notify is not None:
+            self.send(self.notify, Unloaded(self.id, self.dock, self.pallets))
+        self.send(self.dock, Depart(self.id), priority=URGENT)
+        self.set(status="departed", unloaded=self.pallets)

@@ -53,6 +53,8 @@ __all__ = [
     "TruckAtDock",
     "TruckCutoff",
     "Unavailable",
+    "UnloadDone",
+    "Unloaded",
 ]
 
 
@@ -147,6 +149,20 @@ class Depart(Message):
     """Truck's own timer / truck → dock: the truck leaves."""
 
     truck: str
+
+
+@message
+class UnloadDone(Message):
+    """Inbound truck's own timer: its last pallet is off."""
+
+
+@message
+class Unloaded(Message):
+    """Inbound truck → receiving: ``pallets`` pallets are unloaded at ``dock``."""
+
+    truck: str
+    dock: str
+    pallets: int
 
 
 @message

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from logitwin.actors.messages import Ship, Stage, Staged
 from logitwin.actors.runtime import Actor, System, handles
 
-__all__ = ["Shipping", "TruckTrip"]
+__all__ = ["InboundTrip", "Shipping", "TruckTrip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,27 @@ class TruckTrip:
     cutoff: float
     depart: float
     capacity: int
+    delay: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class InboundTrip:
+    """One inbound truck of the day's plan.
+
+    Args:
+        id: the truck's actor id (``inbound:N``).
+        dock: the dock door it is planned at.
+        arrive: when it is due (s).
+        pallets: pallets it brings, at most.
+        unload_s: unloading time per pallet (s).
+        delay: how late it will actually come (s).
+    """
+
+    id: str
+    dock: str
+    arrive: float
+    pallets: int
+    unload_s: float
     delay: float = 0.0
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from logitwin.actors.allocator import Allocator
 from logitwin.actors.disruptions import Disruptions, ScheduledEvent
-from logitwin.actors.dock import Dock, Truck
+from logitwin.actors.dock import Dock, InboundTruck, Truck
 from logitwin.actors.journal import Journal
 from logitwin.actors.messages import ChargerOut, DockDoor, StationState
 from logitwin.actors.release import OrderRelease
@@ -161,6 +161,16 @@ def spawn(
             depart=trip.depart,
             capacity=trip.capacity,
             delay=trip.delay,
+        )
+    for inb in plan.inbound:
+        system.spawn(
+            InboundTruck,
+            inb.id,
+            dock=inb.dock,
+            arrive=inb.arrive,
+            pallets=inb.pallets,
+            unload_s=inb.unload_s,
+            delay=inb.delay,
         )
     for s in site.stations:
         system.spawn(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from logitwin.actors.runtime import keyed_rng
-from logitwin.actors.shipping import TruckTrip
+from logitwin.actors.shipping import InboundTrip, TruckTrip
 from logitwin.control.inventory import spread_skus
 from logitwin.errors import ScenarioError
 from logitwin.robots.fleet import fleet_starts
@@ -26,7 +26,15 @@ from logitwin.sim.demand import zipf_weights
 from logitwin.sim.orders_csv import CsvOrder, load_orders_csv
 from logitwin.site import LayoutParams, Site, generate_layout
 
-__all__ = ["DayPlan", "DoorPlan", "RobotPlan", "build_site", "plan_day", "truck_schedule"]
+__all__ = [
+    "DayPlan",
+    "DoorPlan",
+    "RobotPlan",
+    "build_site",
+    "inbound_schedule",
+    "plan_day",
+    "truck_schedule",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,7 @@ class DayPlan:
         doors: the dock doors.
         trucks: the day's outbound trucks, each at its door, with its planned times and
             the delay it will actually have (``TruckTrip.delay``).
+        inbound: the day's inbound trucks, each at its door.
     """
 
     scenario: Scenario
@@ -79,6 +88,7 @@ class DayPlan:
     orders: tuple[CsvOrder, ...] | None
     doors: tuple[DoorPlan, ...]
     trucks: tuple[TruckTrip, ...]
+    inbound: tuple[InboundTrip, ...] = ()
 
     @property
     def robot_cells(self) -> dict[str, int]:
@@ -159,6 +169,7 @@ def plan_day(scenario: Scenario, site: Site | None = None) -> DayPlan:
         orders=orders,
         doors=doors,
         trucks=tuple(trucks),
+        inbound=tuple(inbound_schedule(sc, [d.id for d in doors])),
     )
 
 
@@ -198,4 +209,35 @@ def truck_schedule(scenario: Scenario, docks: list[str]) -> list[TruckTrip]:
                 f"be at most {spacing:g} (or add docks with layout.docks)"
             )
         last_at[trip.dock] = trip
+    return out
+
+
+def inbound_schedule(scenario: Scenario, docks: list[str]) -> list[InboundTrip]:
+    """The day's inbound trucks (``inbound:``): one every ``every_h`` from the first
+    arrival, doors taken in turn; a late one (``inbound.late``) draws its delay from its
+    own stream."""
+    spec = scenario.inbound
+    if spec.every_h is None:
+        return []
+    last = spec.last_arrival_h if spec.last_arrival_h is not None else scenario.horizon_h
+    rng = keyed_rng(scenario.seed, "inbound.late")
+    out = []
+    k = 0
+    at_h = spec.first_arrival_h
+    while at_h < last + 1e-9 and at_h < scenario.horizon_h:
+        delay = 0.0
+        if spec.late is not None and rng.random() < spec.late.probability:
+            delay = float(rng.exponential(spec.late.mean_delay_min * 60.0))
+        out.append(
+            InboundTrip(
+                f"inbound:{k + 1}",
+                docks[k % len(docks)],
+                at_h * 3600.0,
+                spec.pallets,
+                spec.unload_min * 60.0,
+                delay,
+            )
+        )
+        k += 1
+        at_h = spec.first_arrival_h + k * spec.every_h
     return out

@@ -21,6 +21,7 @@ __all__ = [
     "DockClosure",
     "FleetSpec",
     "FloorSpec",
+    "InboundSpec",
     "InventorySpec",
     "LateTrucks",
     "LayoutSpec",
@@ -308,6 +309,19 @@ class DisruptionsSpec(_Strict):
     late_trucks: LateTrucks | None = None
 
 
+class InboundSpec(_Strict):
+    """Inbound trucks from suppliers: one arrival every ``every_h`` hours from
+    ``first_arrival_h``; each brings up to ``pallets`` pallets, unloaded in ``unload_min``
+    each. Absent (``every_h`` not set): no inbound trucks."""
+
+    every_h: Pos | None = Field(None, description="hours between arrivals; default none")
+    first_arrival_h: NonNeg = 1.0
+    last_arrival_h: Pos | None = Field(None, description="default: the horizon")
+    pallets: int = Field(26, ge=1, le=200, description="pallets per truck, at most")
+    unload_min: Pos = Field(1.5, description="unloading time per pallet (min)")
+    late: LateTrucks | None = Field(None, description="how late trucks come (delay draw)")
+
+
 class RuntimeSpec(_Strict):
     """Actor runtime settings."""
 
@@ -370,6 +384,7 @@ class Scenario(_Strict):
     demand: DemandSpec = DemandSpec()
     inventory: InventorySpec = InventorySpec()
     trucks: TrucksSpec = TrucksSpec()
+    inbound: InboundSpec = InboundSpec()
     disruptions: DisruptionsSpec = DisruptionsSpec()
     policies: PoliciesSpec = PoliciesSpec()
     runtime: RuntimeSpec = RuntimeSpec()
