@@ -176,3 +176,29 @@ def test_evaluation_pairs_the_policy_with_baselines_on_held_out_seeds(
         res.report.read_text())  # fmt: skip
     assert "travel per line" in format_table(res)
     assert reg.get("dispatch-tiny", 1).meta["evaluation"]["seeds"] == res.seeds
+
+
+def test_ray_trains_each_seed_and_setting_as_a_task_and_registers_the_best(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--runtime ray` on a real local Ray: two learning rates, each a Ray task in its own
+    worker process, both trained, the best by validation return registered with both
+    runs in its record."""
+    pytest.importorskip("ray")
+    reg = tmp_path / "policies"
+    out = tmp_path / "ray-run"
+    assert _cli("train", "dispatch", "--set", "horizon_h=0.2", "--timesteps", "128",
+                "--n-steps", "64", "--lr", "1e-3,3e-4", "--runtime", "ray", "--workers", "2",
+                "--out", str(out), "--registry", str(reg), "--name", "dispatch-ray",
+                "--no-progress") == 0  # fmt: skip
+    assert "trained 2 run(s)" in capsys.readouterr().out
+    runs = sorted(p.name for p in out.iterdir())
+    assert runs == ["s0-seed0", "s1-seed0"]
+    for r in runs:
+        assert (out / r / "model.zip").is_file()
+        assert json.loads((out / r / "train.json").read_text())["timesteps"] >= 128
+    meta = PolicyRegistry(reg).get("dispatch-ray", None).meta
+    rates = sorted(r["settings"]["learning_rate"] for r in meta["runs"])
+    assert rates == [3e-4, 1e-3]
+    returns = [r["validation_return"] for r in meta["runs"]]
+    assert returns == sorted(returns, reverse=True)
