@@ -50,6 +50,7 @@ __all__ = ["HostEngine", "Placement", "RaySystem", "connect_ray"]
 A = TypeVar("A", bound=Actor)
 
 _SOLO_WINDOW_S = 300.0  # window of a single host (sharded:1), simulated seconds
+_RESTART_WAIT_S = 120.0  # for Ray to restart a dead host before its rebuild (s)
 
 # A message on the wire between hosts: (time, priority, sender, seq, receiver, encoded).
 Wire = tuple[float, int, str, int, str, bytes]
@@ -700,7 +701,19 @@ class RaySystem:
             for r in self.journal.rows()
             if r.kind == "message" and host_of(r.entity) == key
         ]
-        ray.get(host.rebuild.remote(spawns, messages, start))
+        # Ray answers calls to a host it is still restarting with ActorUnavailableError
+        # (on a loaded machine for seconds); the rebuild is safe to send again.
+        deadline = time.monotonic() + _RESTART_WAIT_S
+        while True:
+            try:
+                ray.get(host.rebuild.remote(spawns, messages, start))
+                break
+            except ray.exceptions.ActorUnavailableError:
+                if time.monotonic() > deadline:
+                    raise LogitwinError(
+                        f"host {key} died and Ray did not restart it within {_RESTART_WAIT_S:g} s"
+                    ) from None
+                time.sleep(0.2)
         for due, sp in rounds[:-1]:
             ray.get(host.step.remote(due, sp, end))
         result: StepResult = ray.get(host.step.remote(*rounds[-1], end))
