@@ -243,6 +243,7 @@ def solve_routes(
     time_limit_s: float = 5.0,
     max_breaks_per_route: int = 3,
     solution_limit: int | None = None,
+    prefer_early: bool = False,
 ) -> RoutePlan:
     """Group the orders into truck routes with OR-Tools (guided local search).
 
@@ -253,6 +254,9 @@ def solve_routes(
         solution_limit: stop after this many solutions found (>= 1): a limit on work, not
             time, so the same problem gives the same plan on any machine as long as the
             time limit is not reached first (the twin relies on it).
+        prefer_early: also cost each second a truck returns after ``depot_open_s``, so
+            routes leave as early as their windows allow instead of anywhere their span
+            fits (a dispatcher sending trucks out now).
 
     Returns:
         The plan; orders that cannot be served legally are in ``unassigned``.
@@ -306,6 +310,8 @@ def solve_routes(
         # Every second on duty costs as much as a metre: shifts are not stretched by idle
         # time, which also keeps them inside the duty window.
         tdim.SetSpanCostCoefficientForVehicle(1, v)
+        if prefer_early:
+            tdim.SetCumulVarSoftUpperBound(routing.End(v), math.ceil(p.depot_open_s), 1)
     if rules is not None:
         routing.AddDimension(
             routing.RegisterTransitMatrix(drive),
