@@ -34,7 +34,7 @@ _ROWS = (
 # Shown only for runs with delivery routes (a transport: section).
 _TRANSPORT_ROWS = (
     ("shipments_delivered", "shipments delivered", "{:,.0f}"),
-    ("shipments_refused", "shipments refused (no legal route)", "{:,.0f}"),
+    ("shipments_refused", "shipments refused (no truck could serve)", "{:,.0f}"),
     ("shipments_open", "shipments not yet delivered", "{:,.0f}"),
     ("on_time_delivery_share", "deliveries on time", "{:.1%}"),
     ("delivery_routes", "delivery routes completed", "{:,.0f}"),
