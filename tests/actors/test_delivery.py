@@ -55,14 +55,14 @@ def run(rules=EU561, sigma=0.4, vehicles=2, weight=(60.0, 0.5), orders=12, seed=
         weight=weight,
         volume=(0.2, 0.5),
         service_s=900.0,
-        routing=RoutingParams(time_limit_s=10.0, solution_limit=50),
+        routing=RoutingParams(time_limit_s=10.0, solution_limit=10),
     )
     for v in fleet:
         system.spawn(
             DeliveryVehicle, v.id, spec=v, rules=rules, noise_sigma=sigma, transport="transport"
         )
     system.spawn(Linehaul, "truck:1", [f"order:{k}" for k in range(1, orders + 1)])
-    system.run(until=6 * 24 * H)
+    system.run(until=3 * 24 * H)
     rows = [r for r in journal.rows() if r.kind == "state"]
     state: dict[str, dict] = {}
     for r in rows:
