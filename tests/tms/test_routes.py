@@ -109,3 +109,16 @@ def test_problem_validation_names_the_value():
         RouteProblem(dist, drive, (order("o", 5),), (VAN,))
     with pytest.raises(ValueError, match="truck type van: count=0"):
         TruckType("van", 0, 1, 1)
+
+
+def test_prefer_early_leaves_at_opening_and_a_solution_limit_repeats():
+    dist, drive = line(1, 2, 3)
+    orders = tuple(order(f"o{k}", k) for k in (1, 2, 3))
+    p = RouteProblem(dist, drive, orders, (TruckType("van", 2, 1000, 10),), 2 * H, 30 * H)
+    a = solve_routes(p, 10, solution_limit=20, prefer_early=True)
+    b = solve_routes(p, 10, solution_limit=20, prefer_early=True)
+    assert a.unassigned == ()
+    assert all(r.timeline[0].start_s == 2 * H for r in a.routes)
+    assert [(r.orders, r.timeline) for r in a.routes] == [(r.orders, r.timeline) for r in b.routes]
+    with pytest.raises(ValueError, match="solution_limit"):
+        solve_routes(p, 1, solution_limit=0)

@@ -2,6 +2,7 @@
 
 from logitwin.actors.allocator import Allocator
 from logitwin.actors.codec import Message, decode, encode, message
+from logitwin.actors.delivery import DeliveryVehicle
 from logitwin.actors.dock import Dock, Truck
 from logitwin.actors.journal import Journal, JournalReader, JournalRow
 from logitwin.actors.order import ORDER_STATUSES, Order
@@ -11,6 +12,7 @@ from logitwin.actors.runtime import NORMAL, URGENT, Actor, LocalSystem, System, 
 from logitwin.actors.shipping import Shipping
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import TrafficController
+from logitwin.actors.transport import Transport
 
 __all__ = [
     "NORMAL",
@@ -20,6 +22,7 @@ __all__ = [
     "Actor",
     "Allocator",
     "BatteryModel",
+    "DeliveryVehicle",
     "Dock",
     "Journal",
     "JournalReader",
@@ -33,6 +36,7 @@ __all__ = [
     "Station",
     "System",
     "TrafficController",
+    "Transport",
     "Truck",
     "decode",
     "encode",

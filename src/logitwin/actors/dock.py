@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from logitwin.actors.delivery import OutboundDeparted
 from logitwin.actors.messages import (
     Bumped,
     Depart,
@@ -62,6 +63,9 @@ class Truck(Actor):
             planned cutoff, journalled as ``planned_cutoff``.
         capacity: most orders it takes.
         delay: how late it is (s); arrival, cutoff and departure all move by it.
+        notify: an actor told at departure which orders are on board
+            (:class:`~logitwin.actors.delivery.OutboundDeparted`; the transport controller
+            that routes them to customers), or None.
     """
 
     kind = "truck"
@@ -76,6 +80,7 @@ class Truck(Actor):
         depart: float,
         capacity: int,
         delay: float = 0.0,
+        notify: str | None = None,
     ) -> None:
         super().__init__(system, aid)
         if delay < 0:
@@ -92,6 +97,7 @@ class Truck(Actor):
         self.arrive, self.cutoff, self.depart = arrive, cutoff, depart
         self.capacity = capacity
         self.delay = delay
+        self.notify = notify
         self.door_open = True
         self.status = "scheduled"
         self._staged: list[str] = []
@@ -159,6 +165,8 @@ class Truck(Actor):
             self.send(order, Shipped(self.id))
         self.send(self.dock, Depart(self.id), priority=URGENT)  # free the door first
         self.set(status="departed", shipped=len(self._loaded), orders=tuple(self._loaded))
+        if self.notify is not None:
+            self.send(self.notify, OutboundDeparted(self.id, tuple(self._loaded)))
 
 
 class InboundTruck(Actor):

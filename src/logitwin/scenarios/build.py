@@ -30,6 +30,7 @@ from logitwin.robots.model import LinearBattery, step_duration
 from logitwin.robots.registry import make_driver
 from logitwin.scenarios.plan import DayPlan, build_site, plan_day, truck_schedule
 from logitwin.scenarios.schema import Scenario
+from logitwin.scenarios.transport import spawn_transport
 from logitwin.sim.demand import Demand, DemandParams
 from logitwin.sim.orders_csv import OrderFeed
 from logitwin.site import DistanceOracle, Site
@@ -151,6 +152,7 @@ def spawn(
     system.spawn(Shipping, "shipping", trucks=trucks)
     for d in plan.doors:
         system.spawn(Dock, d.id)
+    notify = spawn_transport(system, sc)
     for trip in trucks:
         system.spawn(
             Truck,
@@ -161,6 +163,7 @@ def spawn(
             depart=trip.depart,
             capacity=trip.capacity,
             delay=trip.delay,
+            notify=notify,
         )
     for inb in plan.inbound:
         system.spawn(

@@ -172,6 +172,8 @@ def project(
     status_time.update({k: math.fsum(v) for k, v in status_spans.items()})
     busy_time = math.fsum(busy_spans)
     p.kpis = _kpis(p, horizon_s, step_s, cell_m, status_time, busy_time, len(station_busy))
+    if "transport" in kinds.values():  # only runs with a transport: section have these
+        p.kpis.update(_transport_kpis(p))
     return p
 
 
@@ -290,4 +292,50 @@ def _kpis(
         "orders_bumped": sum(1 for o in orders.values() if "bumped" in o),
         "orders_shipped_late": sum(1 for t in carried_by.values() if truck_delay.get(t, 0.0) > 0),
         "robot_status_hours": {s: status_time[s] / 3600.0 for s in ROBOT_STATUSES},
+    }
+
+
+def _transport_kpis(p: Projection) -> dict[str, Any]:
+    """Delivery KPIs from the ``delivery`` and ``route`` rows (see actors/delivery.py).
+
+    Routes count once back at the depot (``done``); a route still out at the horizon
+    counts in ``routes_out`` only. CO2e is well-to-wheel, per delivered shipment and per
+    tonne-km (GLEC Framework / ISO 14083; tms/co2e.py).
+    """
+    deliveries = [s for e, s in p.state.items() if p.kinds[e] == "delivery"]
+    routes = [s for e, s in p.state.items() if p.kinds[e] == "route"]
+    done = [r for r in routes if r.get("status") == "done"]
+    by_status = Counter(str(d.get("status")) for d in deliveries)
+    delivered = [d for d in deliveries if d.get("status") == "delivered"]
+    on_time = sum(1 for d in delivered if d.get("on_time"))
+    co2e = math.fsum(r["co2e_kg"] for r in done)
+    tkm = math.fsum(r["tkm"] for r in done)
+    shipments = sum(len(r["orders"]) for r in done)
+    cap_kg = math.fsum(r["max_weight_kg"] for r in done)
+    cap_m3 = math.fsum(r["max_volume_m3"] for r in done)
+    shift = math.fsum(r["shift_s"] for r in done)
+
+    def share(num: float, den: float) -> float:
+        return num / den if den > 0 else math.nan
+
+    return {
+        "shipments": len(deliveries),
+        "shipments_delivered": len(delivered),
+        "shipments_refused": by_status["refused"],
+        "shipments_open": len(deliveries) - len(delivered) - by_status["refused"],
+        "on_time_delivery_share": share(on_time, len(delivered)),
+        "delivery_routes": len(done),
+        "delivery_routes_out": len(routes) - len(done),
+        "delivery_km": math.fsum(r["km"] for r in done),
+        "truck_weight_utilisation": share(math.fsum(r["weight_kg"] for r in done), cap_kg),
+        "truck_volume_utilisation": share(math.fsum(r["volume_m3"] for r in done), cap_m3),
+        "truck_time_utilisation": share(math.fsum(r["end_s"] - r["start_s"] for r in done), shift),
+        "driver_driving_h": math.fsum(r["drive_s"] for r in done) / 3600.0,
+        "driver_duty_h": math.fsum(r["duty_s"] for r in done) / 3600.0,
+        "driver_breaks": sum(r["breaks"] for r in done),
+        "driver_daily_rests": sum(r["rests"] for r in done),
+        "fuel_l": math.fsum(r["fuel_l"] for r in done),
+        "co2e_kg": co2e,
+        "co2e_kg_per_shipment": share(co2e, shipments),
+        "co2e_g_per_tkm": share(co2e * 1000.0, tkm),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,10 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
         if field is None:
             return None
         model = field.annotation
+        # An optional section (``transport: X | None``) lists the fields of X.
+        inner = [a for a in typing.get_args(model) if a is not type(None)]
+        if len(inner) == 1 and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
+            model = inner[0]
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 

@@ -31,6 +31,22 @@ _ROWS = (
     ("traffic_wait_share", "robot steps waiting for traffic", "{:.1%}"),
     ("physical_contacts", "physical contacts (robots, racks)", "{:,}"),
 )
+# Shown only for runs with delivery routes (a transport: section).
+_TRANSPORT_ROWS = (
+    ("shipments_delivered", "shipments delivered", "{:,.0f}"),
+    ("shipments_refused", "shipments refused (no truck could serve)", "{:,.0f}"),
+    ("shipments_open", "shipments not yet delivered", "{:,.0f}"),
+    ("on_time_delivery_share", "deliveries on time", "{:.1%}"),
+    ("delivery_routes", "delivery routes completed", "{:,.0f}"),
+    ("delivery_km", "delivery km driven", "{:,.1f}"),
+    ("truck_weight_utilisation", "truck weight utilisation", "{:.1%}"),
+    ("truck_volume_utilisation", "truck volume utilisation", "{:.1%}"),
+    ("truck_time_utilisation", "truck time share of the shift", "{:.1%}"),
+    ("driver_driving_h", "driver hours driving", "{:,.1f}"),
+    ("driver_duty_h", "driver hours on duty", "{:,.1f}"),
+    ("co2e_kg_per_shipment", "CO2e per shipment (kg, WTW)", "{:.2f}"),
+    ("co2e_g_per_tkm", "CO2e per tonne-km (g, WTW)", "{:,.0f}"),
+)
 
 
 def render_kpis(kpis: dict[str, Any], title: str = "KPIs") -> Table:
@@ -38,7 +54,8 @@ def render_kpis(kpis: dict[str, Any], title: str = "KPIs") -> Table:
     table = Table(title=Text(title))
     table.add_column("KPI")
     table.add_column("value", justify="right")
-    for key, label, fmt in _ROWS:
+    rows = _ROWS + (_TRANSPORT_ROWS if "shipments" in kpis else ())
+    for key, label, fmt in rows:
         v = kpis.get(key)
         text = "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
         table.add_row(label, text)

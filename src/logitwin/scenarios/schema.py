@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "BatterySpec",
     "ChargerOutage",
+    "CustomerRegion",
     "DelaySpec",
+    "DeliveryTruckType",
     "DemandSpec",
     "DemandSurge",
     "DisruptionsSpec",
@@ -25,13 +27,16 @@ __all__ = [
     "InventorySpec",
     "LateTrucks",
     "LayoutSpec",
+    "Lognormal",
     "RobotBreakdowns",
     "RobotModel",
+    "RoutingSpec",
     "RuntimeSpec",
     "Scenario",
     "StaffingShift",
     "StationClosure",
     "StationsSpec",
+    "TransportSpec",
     "TrucksSpec",
 ]
 
@@ -370,6 +375,109 @@ class PoliciesSpec(_Strict):
         return self
 
 
+class CustomerRegion(_Strict):
+    """Where the customers are: ``customers`` spread uniformly over a disc of
+    ``radius_km`` around the depot, or the rows of ``customers_csv`` (columns ``id, x_km,
+    y_km`` and optional ``open_h, close_h``). Road distance is the straight line times
+    ``road_factor``; trucks drive at ``speed_kmh`` on average."""
+
+    customers: int = Field(40, ge=1, le=100_000, description="generated customers")
+    radius_km: Pos = Field(25.0, le=2000, description="generated customers within (km)")
+    customers_csv: str | None = Field(
+        None, description="customer locations instead of generated ones (see above)"
+    )
+    road_factor: float = Field(1.3, ge=1, le=5, description="road over straight-line distance")
+    speed_kmh: float = Field(45.0, gt=0, le=150, description="average driving speed (km/h)")
+    open_h: tuple[NonNeg, NonNeg] = Field(
+        (0.0, 4.0), description="each window opens uniformly within [lo, hi] h of the run"
+    )
+    window_h: Pos = Field(10.0, description="each customer's window length (h)")
+
+    @model_validator(mode="after")
+    def _open(self) -> CustomerRegion:
+        if self.open_h[0] > self.open_h[1]:
+            raise ValueError(f"open_h {list(self.open_h)}: expected [lo, hi], lo <= hi")
+        return self
+
+
+class Lognormal(_Strict):
+    """A positive quantity drawn from a lognormal with this mean and coefficient of
+    variation (0: always the mean)."""
+
+    mean: Pos
+    cv: float = Field(0.5, ge=0, le=5)
+
+
+class DeliveryTruckType(_Strict):
+    """A type of delivery truck: how many, how much they carry, what they burn."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    count: int = Field(ge=1, le=10_000)
+    max_weight_kg: Pos = Field(description="payload (kg)")
+    max_volume_m3: Pos = Field(description="cargo volume (m³)")
+    fixed_cost: int = Field(
+        0, ge=0, description="cost of using one truck, in metres of driving it is worth"
+    )
+    fuel_l_per_100km_empty: NonNeg = Field(description="diesel used empty (l/100 km)")
+    fuel_l_per_100km_full: NonNeg = Field(description="diesel used fully loaded (l/100 km)")
+
+    @model_validator(mode="after")
+    def _fuel(self) -> DeliveryTruckType:
+        if self.fuel_l_per_100km_full < self.fuel_l_per_100km_empty:
+            raise ValueError(
+                f"fuel_l_per_100km_full ({self.fuel_l_per_100km_full}) must not be below "
+                f"fuel_l_per_100km_empty ({self.fuel_l_per_100km_empty})"
+            )
+        return self
+
+
+_DEFAULT_FLEET = (
+    DeliveryTruckType(
+        name="rigid_7t5",
+        count=4,
+        max_weight_kg=2500.0,
+        max_volume_m3=35.0,
+        fixed_cost=20_000,
+        fuel_l_per_100km_empty=16.0,
+        fuel_l_per_100km_full=22.0,
+    ),
+)
+
+
+class RoutingSpec(_Strict):
+    """How hard the route solver works each time it plans (at a departure, or when a
+    truck comes back). The solution limit keeps runs determinate; the time limit is a cap
+    (reaching it makes the plan depend on the machine's speed)."""
+
+    time_limit_s: float = Field(2.0, gt=0, le=600, description="cap per solve (s)")
+    solution_limit: int = Field(100, ge=1, le=1_000_000, description="solutions per solve")
+    max_breaks_per_route: int = Field(3, ge=0, le=20)
+
+
+class TransportSpec(_Strict):
+    """Delivery routes from the depot to customers (absent: orders end at the dock)."""
+
+    region: CustomerRegion = CustomerRegion()
+    weight_kg: Lognormal = Field(Lognormal(mean=25.0, cv=0.6), description="per order (kg)")
+    volume_m3: Lognormal = Field(Lognormal(mean=0.12, cv=0.6), description="per order (m³)")
+    fleet: tuple[DeliveryTruckType, ...] = Field(_DEFAULT_FLEET, min_length=1)
+    hos: Literal["fmcsa", "eu561", "none"] = Field(
+        "eu561", description="drivers' hours of service: US FMCSA, EU 561/2006, or none"
+    )
+    travel_time_sigma: float = Field(
+        0.15, ge=0, le=2, description="sigma of each leg's lognormal travel-time factor"
+    )
+    service_min: NonNeg = Field(10.0, le=600, description="unloading time per stop (min)")
+    routing: RoutingSpec = RoutingSpec()
+
+    @model_validator(mode="after")
+    def _names(self) -> TransportSpec:
+        names = [t.name for t in self.fleet]
+        if len(set(names)) != len(names):
+            raise ValueError(f"fleet type names repeat: {names}")
+        return self
+
+
 class Scenario(_Strict):
     """A what-if scenario: site, fleet, demand and shipping for one run."""
 
@@ -388,3 +496,6 @@ class Scenario(_Strict):
     disruptions: DisruptionsSpec = DisruptionsSpec()
     policies: PoliciesSpec = PoliciesSpec()
     runtime: RuntimeSpec = RuntimeSpec()
+    transport: TransportSpec | None = Field(
+        None, description="delivery routes to customers; absent: orders end at the dock"
+    )

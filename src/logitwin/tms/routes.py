@@ -239,7 +239,11 @@ def _timeline(
 
 
 def solve_routes(
-    problem: RouteProblem, time_limit_s: float = 5.0, max_breaks_per_route: int = 3
+    problem: RouteProblem,
+    time_limit_s: float = 5.0,
+    max_breaks_per_route: int = 3,
+    solution_limit: int | None = None,
+    prefer_early: bool = False,
 ) -> RoutePlan:
     """Group the orders into truck routes with OR-Tools (guided local search).
 
@@ -247,6 +251,12 @@ def solve_routes(
         problem: the delivery problem.
         time_limit_s: search time (s), > 0.
         max_breaks_per_route: optional break intervals per truck (hours of service only).
+        solution_limit: stop after this many solutions found (>= 1): a limit on work, not
+            time, so the same problem gives the same plan on any machine as long as the
+            time limit is not reached first (the twin relies on it).
+        prefer_early: also cost each second a truck returns after ``depot_open_s``, so
+            routes leave as early as their windows allow instead of anywhere their span
+            fits (a dispatcher sending trucks out now).
 
     Returns:
         The plan; orders that cannot be served legally are in ``unassigned``.
@@ -257,6 +267,8 @@ def solve_routes(
         raise ValueError(f"time_limit_s={time_limit_s}; give a positive number of seconds")
     if max_breaks_per_route < 0:
         raise ValueError(f"max_breaks_per_route={max_breaks_per_route}; use 0 or more")
+    if solution_limit is not None and solution_limit < 1:
+        raise ValueError(f"solution_limit={solution_limit}; use 1 or more (or None)")
     t0 = time.perf_counter()
     p = problem
     fleet = [t for t in p.trucks for _ in range(t.count)]
@@ -298,6 +310,8 @@ def solve_routes(
         # Every second on duty costs as much as a metre: shifts are not stretched by idle
         # time, which also keeps them inside the duty window.
         tdim.SetSpanCostCoefficientForVehicle(1, v)
+        if prefer_early:
+            tdim.SetCumulVarSoftUpperBound(routing.End(v), math.ceil(p.depot_open_s), 1)
     if rules is not None:
         routing.AddDimension(
             routing.RegisterTransitMatrix(drive),
@@ -323,6 +337,8 @@ def solve_routes(
     sp.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     sp.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
+    if solution_limit is not None:
+        sp.solution_limit = solution_limit
     sol = routing.SolveWithParameters(sp)
     status = routing_enums_pb2.RoutingSearchStatus.Value.Name(routing.status())
     if sol is None:
