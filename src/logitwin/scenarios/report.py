@@ -31,6 +31,17 @@ _ROWS = (
     ("traffic_wait_share", "robot steps waiting for traffic", "{:.1%}"),
     ("physical_contacts", "physical contacts (robots, racks)", "{:,}"),
 )
+# Shown when the run tracked stock (a ``stock:`` section).
+_STOCK_ROWS = (
+    ("fill_rate", "lines filled from stock at once", "{:.1%}"),
+    ("lines_backordered", "backordered lines", "{:,}"),
+    ("backorder_wait_mean_min", "backorder wait, mean (min)", "{:.1f}"),
+    ("stockout_sku_hours", "stock-out (SKU-hours)", "{:,.1f}"),
+    ("lines_cross_docked", "lines cross-docked", "{:,}"),
+    ("purchase_orders", "purchase orders", "{:,}"),
+    ("units_received", "units received", "{:,}"),
+    ("stock_on_hand_end", "stock on hand at the end (units)", "{:,}"),
+)
 
 
 def render_kpis(kpis: dict[str, Any], title: str = "KPIs") -> Table:
@@ -38,7 +49,8 @@ def render_kpis(kpis: dict[str, Any], title: str = "KPIs") -> Table:
     table = Table(title=Text(title))
     table.add_column("KPI")
     table.add_column("value", justify="right")
-    for key, label, fmt in _ROWS:
+    rows = _ROWS + (_STOCK_ROWS if "fill_rate" in kpis else ())
+    for key, label, fmt in rows:
         v = kpis.get(key)
         text = "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
         table.add_row(label, text)
