@@ -39,6 +39,26 @@ def test_orders_are_grouped_sorted_and_ranked_by_sku_frequency(tmp_path: Path) -
     assert orders[0].skus == (2, 0) and orders[1].skus == (0,) and orders[2].skus == (0, 1)
     assert orders[0].due == 1800.0 and math.isinf(orders[1].due)
     assert orders[0].line == 3
+    assert orders[0].qty == (2, 1) and orders[2].qty == (3, 1)
+
+
+def test_rows_of_one_sku_in_an_order_add_their_quantities(tmp_path: Path) -> None:
+    f = _write(tmp_path, "A,0,apple,2,\nA,0,pear,1,\nA,0,apple,5,\n")
+    (order,) = load_orders_csv(f, 3600.0, 10)
+    assert order.skus == (0, 1) and order.qty == (7, 1)
+
+
+def test_with_stock_the_files_quantities_are_picked(tmp_path: Path) -> None:
+    lines = [f"SO-{k},{60 * k + 5},S{k % 7},{1 + k % 3}," for k in range(40)]
+    _write(tmp_path, "\n".join(lines) + "\n")
+    inbound = "inbound={every_h: 0.25, pallets: 2}"
+    sc = load_scenario(_scenario(tmp_path, "orders.csv"), [inbound, "stock={}"])
+    result = run_scenario(sc, tmp_path / "run")
+    k = result.kpis
+    system = result.twin.system
+    picked = [j for j in range(40) if getattr(system.actor(f"order:SO-{j}"), "picked_at", None)]
+    assert len(picked) >= 35 and k["lines_backordered"] == 0  # 8 h of cover: none run out
+    assert k["units_picked"] == sum(1 + j % 3 for j in picked)
 
 
 def test_iso_datetimes_count_from_the_earliest_orders_hour(tmp_path: Path) -> None:

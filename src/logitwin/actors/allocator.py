@@ -9,8 +9,10 @@ from logitwin.actors.messages import (
     ChargeAt,
     Charged,
     ChargerOut,
+    LinePicked,
     PickLines,
     PodTask,
+    Received,
     ReturnPod,
     StationState,
     StoreAt,
@@ -21,11 +23,15 @@ from logitwin.actors.messages import (
 from logitwin.actors.runtime import Actor, System, handles
 from logitwin.control.dispatch import DispatchDecision, DispatchPolicy
 from logitwin.control.slotting import SlottingDecision, SlottingPolicy
+from logitwin.control.stock import Backorder, StockLedger
 
 __all__ = ["Allocator"]
 
 # Among the oldest waiting pods of a station, how many are compared for the most lines.
 _LOOK = 16
+
+# A line waiting at a station: (order, or the receiving actor for a put-away; SKU; units).
+Line = tuple[str, int, int]
 
 
 class Allocator(Actor):
@@ -51,6 +57,14 @@ class Allocator(Actor):
         shadow: policies that decide beside the active ones without acting: what they
             would have done, and its travel against the active choice, is journalled
             (``shadow_slotting`` / ``shadow_dispatch``: pod, active, shadow, extra cells).
+        stock: the stock ledger (``None``: stock is not tracked, every line is picked).
+            With it, a line whose units are not free waits (a backorder) and received
+            units are cross-docked to waiting lines or put away: a put-away is a line of
+            the receiving actor on a pod of the SKU, brought to the station nearest the
+            door; the units count as stock when that pod leaves the station.
+        door_cells: dock id → the cell its door opens on (where received goods are).
+        receiving: id of the receiving actor.
+        cross_dock: serve waiting lines from received units directly.
     """
 
     kind = "allocator"
@@ -71,6 +85,10 @@ class Allocator(Actor):
         slotting: SlottingPolicy,
         names: dict[str, str] | None = None,
         shadow: dict[str, DispatchPolicy | SlottingPolicy] | None = None,
+        stock: StockLedger | None = None,
+        door_cells: dict[str, int] | None = None,
+        receiving: str = "receiving",
+        cross_dock: bool = True,
     ) -> None:
         super().__init__(system, aid)
         self._dist_from = dist_from
@@ -86,9 +104,9 @@ class Allocator(Actor):
         self.limit = dict(station_limit)
         self.station_cells = dict(station_cells)
         self.committed = dict.fromkeys(station_limit, 0)
-        self.pending: dict[str, dict[int, list[tuple[str, int]]]] = {s: {} for s in station_limit}
+        self.pending: dict[str, dict[int, list[Line]]] = {s: {} for s in station_limit}
         # robot → (station, pod's origin cell, the lines it serves)
-        self.tasks: dict[int, tuple[str, int, list[tuple[str, int]]]] = {}
+        self.tasks: dict[int, tuple[str, int, list[Line]]] = {}
         self._carried: dict[int, int] = {}  # robot → origin cell of a cancelled task's pod
         self._dispatcher = dispatch
         self._slotting = slotting
@@ -101,24 +119,122 @@ class Allocator(Actor):
         self.chargers_out: set[int] = set()
         self.chargers_in_use: set[int] = set()
         self._limit_open = dict(station_limit)  # limits to restore when a station reopens
+        self.stock = stock
+        if stock is not None and len(stock) != len(self.sku_pods):
+            raise ValueError(
+                f"{aid}: the stock ledger has {len(stock)} SKUs, the pods {len(self.sku_pods)}"
+            )
+        self._door_cells = dict(door_cells or {})
+        self._receiving = receiving
+        self._cross_dock = cross_dock
+        self._out: set[int] = set()  # SKUs out of stock, as last journalled
 
     def on_start(self) -> None:
         self.cancelled = 0
         self.set(idle_robots=len(self.idle), pending_lines=0, dispatched=0, cancelled=0,
                  **{f"policy_{k}": v for k, v in sorted(self._names.items())})  # fmt: skip
         self._pending_lines = 0
+        if self.stock is not None:
+            self._units = {"picked": 0, "stowed": 0, "cross_docked": 0, "put_away": 0}
+            self._lines_in = {"demanded": 0, "backordered": 0, "cross_docked": 0}
+            self._journal_stock(range(len(self.stock)), on_hand=sum(self.stock.on_hand))
 
     @handles(PickLines)
     def _lines(self, msg: PickLines, sender: str) -> None:
+        qty = msg.qty or (1,) * len(msg.skus)
+        if len(qty) != len(msg.skus):
+            raise ValueError(f"{msg.order}: {len(msg.skus)} SKUs but {len(qty)} quantities")
         waiting = self.pending[msg.station]
-        for sku in msg.skus:
+        backordered: list[object] = []
+        for sku, q in zip(msg.skus, qty, strict=True):
             if not 0 <= sku < len(self.sku_pods):
                 raise ValueError(
                     f"{msg.order}: SKU {sku} is not stocked (0..{len(self.sku_pods) - 1})"
                 )
-            waiting.setdefault(self._pod_for(sku, msg.station), []).append((msg.order, sku))
-        self._pending_lines += len(msg.skus)
+            if self.stock is not None and not self.stock.demand(
+                msg.order, msg.station, sku, q, self.now
+            ):
+                backordered += [msg.order, sku, q]
+                continue
+            waiting.setdefault(self._pod_for(sku, msg.station), []).append((msg.order, sku, q))
+            self._pending_lines += 1
+        if self.stock is not None:
+            self._lines_in["demanded"] += len(msg.skus)
+            self._lines_in["backordered"] += len(backordered) // 3
+            extra = {"backordered": backordered} if backordered else {}
+            self._journal_stock(msg.skus, **extra)
         self._dispatch()
+
+    # --- stock --------------------------------------------------------------------------
+    def _journal_stock(self, skus: object, **fields: object) -> None:
+        """Journal the stock counters, and which of ``skus`` ran out or came back
+        (``stockout``: SKU, 1 out / 0 back, ...)."""
+        stock = self._ledger()
+        flips: list[int] = []
+        for sku in dict.fromkeys(skus):  # type: ignore[call-overload]
+            out = stock.out(sku)
+            if out != (sku in self._out):
+                flips += [sku, int(out)]
+                (self._out.add if out else self._out.discard)(sku)
+        if flips:
+            fields["stockout"] = flips
+        self.set(
+            backorders=stock.backorders,
+            **{f"units_{k}": v for k, v in self._units.items()},
+            **{f"lines_{k}": v for k, v in self._lines_in.items()},
+            **fields,
+        )
+
+    def _ledger(self) -> StockLedger:
+        if self.stock is None:
+            raise ValueError(f"{self.id}: stock is not tracked in this run")
+        return self.stock
+
+    def _serve(self, served: list[Backorder]) -> list[object]:
+        """Waiting lines that now have their units reserved go to their stations."""
+        out: list[object] = []
+        for b in served:
+            waiting = self.pending[b.station]
+            waiting.setdefault(self._pod_for(b.sku, b.station), []).append((b.order, b.sku, b.qty))
+            self._pending_lines += 1
+            out += [b.order, b.sku]
+        return out
+
+    @handles(Received)
+    def _received(self, msg: Received, sender: str) -> None:
+        stock = self._ledger()
+        fields: dict[str, object] = {}
+        left = msg.qty
+        if self._cross_dock:
+            served, left = stock.cross_dock(msg.sku, msg.qty)
+            if served:
+                # Dock to dock: the units join their orders without entering storage.
+                for b in served:
+                    self.send(b.order, LinePicked(b.sku))
+                fields["cross_docked"] = [x for b in served for x in (b.order, b.sku, b.qty)]
+                fields["backorder_served"] = [x for b in served for x in (b.order, b.sku)]
+                self._units["cross_docked"] += msg.qty - left
+                self._lines_in["cross_docked"] += len(served)
+        if left:
+            station = self._receiving_station(msg.dock)
+            pod = self._pod_for(msg.sku, station)
+            self.pending[station].setdefault(pod, []).append((self._receiving, msg.sku, left))
+            self._pending_lines += 1
+            self._units["put_away"] += left
+            fields["put_away"] = [msg.po, msg.sku, left, pod, station]
+        self._journal_stock((msg.sku,), **fields)
+        self._dispatch()
+
+    def _receiving_station(self, dock: str) -> str:
+        """The open station nearest to ``dock``'s door: goods-to-person sites stow at
+        the pick stations (the pod comes to the goods there; a door has no queue lane
+        and pods do not park on the dock wall)."""
+        cell = self._door_cells.get(dock)
+        open_ = [s for s in self.station_cells if self.limit[s] > 0] or list(self.station_cells)
+        if cell is None:
+            return min(open_)
+        d = self._dist_from(cell)
+        return min(open_, key=lambda s: (d[self.station_cells[s]], s))
 
     def _pod_for(self, sku: int, station: str) -> int:
         """The copy of ``sku`` to bring: one already coming to ``station``, else the
@@ -167,8 +283,8 @@ class Allocator(Actor):
             self._task_seq += 1
             self.tasks[robot] = (station, cell, lines)
             self._pending_lines -= len(lines)
-            orders = tuple(o for o, _ in lines)
-            skus = tuple(s for _, s in lines)
+            orders = tuple(o for o, _, _ in lines)
+            skus = tuple(s for _, s, _ in lines)
             self.send(
                 self.robot_ids[robot],
                 PodTask(self._task_seq, pod, cell, station, orders, skus),
@@ -211,6 +327,8 @@ class Allocator(Actor):
         if task is not None:
             self.committed[task[0]] -= 1
             origin = task[1]
+            if self.stock is not None:
+                self._settle(task[2], msg.pod)
         else:  # the pod of a task cancelled when its robot broke down
             origin = self._carried.pop(robot)
         self.free_storage.add(origin)  # the pod left it long ago
@@ -227,6 +345,26 @@ class Allocator(Actor):
         self.pod_cell[msg.pod] = cell
         self.send(sender, StoreAt(cell))
         self._dispatch()
+
+    def _settle(self, lines: list[Line], pod: int) -> None:
+        """The pod leaves its station: its picks left the stock, its put-aways joined it."""
+        stock = self._ledger()
+        served: list[Backorder] = []
+        stowed: list[object] = []
+        for order, sku, q in lines:
+            if order == self._receiving:
+                served += stock.stowed(sku, q)
+                self._units["stowed"] += q
+                stowed += [sku, q, pod]
+            else:
+                stock.picked(sku, q)
+                self._units["picked"] += q
+        fields: dict[str, object] = {"on_hand": sum(stock.on_hand)}
+        if stowed:
+            fields["stowed"] = stowed
+        if served:
+            fields["backorder_served"] = self._serve(served)
+        self._journal_stock((sku for _, sku, _ in lines), **fields)
 
     @handles(TaskDone)
     def _done(self, msg: TaskDone, sender: str) -> None:
@@ -275,8 +413,8 @@ class Allocator(Actor):
             self.pod_busy[msg.pod] = False
         # Every line goes back to the station's waiting lines, on the best copy now.
         waiting = self.pending[station]
-        for order, sku in lines:
-            waiting.setdefault(self._pod_for(sku, station), []).append((order, sku))
+        for order, sku, q in lines:
+            waiting.setdefault(self._pod_for(sku, station), []).append((order, sku, q))
         self._pending_lines += len(lines)
         self.cancelled += 1
         self.set(pending_lines=self._pending_lines, cancelled=self.cancelled)

@@ -14,6 +14,7 @@ __all__ = [
     "Charged",
     "ChargerOut",
     "CutoffCheck",
+    "Demanded",
     "Depart",
     "DisruptionDue",
     "DockDoor",
@@ -34,9 +35,11 @@ __all__ = [
     "PickLines",
     "PodTask",
     "PutBack",
+    "Received",
     "Released",
     "Repaired",
     "ReturnPod",
+    "ReviewStock",
     "RobotFails",
     "Ship",
     "Shipped",
@@ -66,20 +69,50 @@ class NextArrival(Message):
 
 @message
 class NewOrder(Message):
-    """An order was created and waits for release."""
+    """An order was created and waits for release; ``qty`` are the units of each line
+    (empty: one each, when stock is not tracked)."""
 
     order: str
     skus: tuple[int, ...]
     cutoff: float
+    qty: tuple[int, ...] = ()
 
 
 @message
 class PickLines(Message):
-    """Release → allocator: these SKUs of ``order`` are to be picked at ``station``."""
+    """Release → allocator: these SKUs of ``order`` are to be picked at ``station``
+    (``qty`` units each; empty: one each)."""
 
     order: str
     station: str
     skus: tuple[int, ...]
+    qty: tuple[int, ...] = ()
+
+
+@message
+class Demanded(Message):
+    """Release → receiving: a new order wants ``qty`` units of each of ``skus`` (the
+    demand history the replenishment forecast learns from)."""
+
+    order: str
+    skus: tuple[int, ...]
+    qty: tuple[int, ...]
+
+
+@message
+class ReviewStock(Message):
+    """Receiving's own timer: review every SKU's position and place purchase orders."""
+
+
+@message
+class Received(Message):
+    """Receiving → allocator: ``qty`` units of ``sku`` of purchase order ``po`` came off
+    a truck at ``dock``; cross-dock what backorders wait for, put the rest away."""
+
+    po: str
+    sku: int
+    qty: int
+    dock: str
 
 
 @message

@@ -49,6 +49,7 @@ class Order(Actor):
         pack_s: packing time (s) once all lines are picked.
         release: id of the order release controller.
         shipping: id of the shipping controller.
+        qty: units of each line (empty: one each; stock not tracked).
     """
 
     kind = "order"
@@ -62,11 +63,15 @@ class Order(Actor):
         pack_s: float,
         release: str = "release",
         shipping: str = "shipping",
+        qty: tuple[int, ...] = (),
     ) -> None:
         super().__init__(system, aid)
         if not skus:
             raise ValueError(f"{aid}: an order needs at least one line")
+        if qty and len(qty) != len(skus):
+            raise ValueError(f"{aid}: {len(skus)} lines but {len(qty)} quantities")
         self.skus = skus
+        self.qty = qty
         self.cutoff = cutoff
         self.pack_s = pack_s
         self._release = release
@@ -79,7 +84,7 @@ class Order(Actor):
 
     def on_start(self) -> None:
         self.set(status="created", lines=len(self.skus), created=self.now, cutoff=self.cutoff)
-        self.send(self._release, NewOrder(self.id, self.skus, self.cutoff))
+        self.send(self._release, NewOrder(self.id, self.skus, self.cutoff, self.qty))
         if math.isfinite(self.cutoff) and self.cutoff > self.now:
             self.timer(self.cutoff - self.now, CutoffCheck())
 

@@ -14,15 +14,19 @@ from logitwin.actors.disruptions import Disruptions, ScheduledEvent
 from logitwin.actors.dock import Dock, InboundTruck, Truck
 from logitwin.actors.journal import Journal
 from logitwin.actors.messages import ChargerOut, DockDoor, StationState
+from logitwin.actors.receiving import Receiving
 from logitwin.actors.release import OrderRelease
 from logitwin.actors.robot import Robot
 from logitwin.actors.runtime import LocalSystem, Runtime
 from logitwin.actors.shipping import Shipping, TruckTrip
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import RobotDriver, TrafficController
+from logitwin.control.forecast import ForecastParams
 from logitwin.control.pibt import PIBT
 from logitwin.control.policies import make_policy, parse_spec
+from logitwin.control.replenish import ReplenishParams
 from logitwin.control.slotting import SiteView
+from logitwin.control.stock import StockLedger
 from logitwin.errors import ScenarioError
 from logitwin.robots.fleet import FleetSetup, fleet_starts
 from logitwin.robots.floor import DelayModel
@@ -107,6 +111,8 @@ def spawn(
     n = len(robots)
     stations = tuple(f"station:{s.id}" for s in site.stations)
     trucks = plan.trucks
+    stock = plan.stock
+    receiving = "receiving" if stock is not None else None
 
     system.spawn(
         TrafficController,
@@ -141,6 +147,7 @@ def spawn(
             n,
             policies or {},
         ),
+        **_stock_args(plan),
     )
     system.spawn(
         OrderRelease,
@@ -148,6 +155,7 @@ def spawn(
         stations=stations,
         slots=sc.stations.order_slots,
         allocator="allocator",
+        demand_to=receiving,
     )
     system.spawn(Shipping, "shipping", trucks=trucks)
     for d in plan.doors:
@@ -174,6 +182,17 @@ def spawn(
             pallets=inb.pallets,
             unload_s=inb.unload_s,
             delay=inb.delay,
+            notify=receiving,
+        )
+    if stock is not None and sc.stock is not None:
+        system.spawn(
+            Receiving,
+            "receiving",
+            trips=plan.inbound,
+            initial=stock.initial,
+            prior_rate=stock.rate,
+            sku_class=stock.sku_class,
+            params=replenish_params(sc),
         )
     for s in site.stations:
         system.spawn(
@@ -206,6 +225,7 @@ def spawn(
             cutoffs=cutoffs,
             min_lead_s=dem.min_lead_s,
             pack_s=dem.pack_s,
+            quantities=stock is not None,
         )
         return
     params = DemandParams(
@@ -221,8 +241,42 @@ def spawn(
             (w.start_h * 3600.0, w.end_h * 3600.0, w.multiplier)
             for w in sc.disruptions.demand_surges
         ),
+        units_per_line=sc.stock.units_per_line if sc.stock is not None else None,
     )
-    system.spawn(Demand, "demand", params=params, cutoffs=cutoffs, rng=system.rng("demand"))
+    qty_rng = system.rng("demand.qty") if sc.stock is not None else None
+    system.spawn(
+        Demand, "demand", params=params, cutoffs=cutoffs, rng=system.rng("demand"), qty_rng=qty_rng
+    )
+
+
+def replenish_params(sc: Scenario) -> ReplenishParams:
+    """The replenishment policy of the scenario's ``stock:`` section."""
+    st = sc.stock
+    if st is None:
+        raise ScenarioError("replenish_params: the scenario has no stock section")
+    bucket_s = st.bucket_min * 60.0
+    return ReplenishParams(
+        review_s=st.review_min * 60.0,
+        bucket_s=bucket_s,
+        lead_time_s=st.lead_time_h * 3600.0,
+        service_level=st.service_level,
+        cycle_s=st.cycle_h * 3600.0,
+        case_units=st.case_units,
+        cases_per_pallet=st.cases_per_pallet,
+        forecast=ForecastParams(st.forecast, season=max(1, round(st.season_h * 3600.0 / bucket_s))),
+        cross_dock=st.cross_dock,
+    )
+
+
+def _stock_args(plan: DayPlan) -> dict[str, Any]:
+    """The allocator's stock ledger and door cells (nothing when stock is not tracked)."""
+    if plan.stock is None or plan.scenario.stock is None:
+        return {}
+    return {
+        "stock": StockLedger(plan.stock.initial),
+        "door_cells": {d.id: d.cell for d in plan.doors},
+        "cross_dock": plan.scenario.stock.cross_dock,
+    }
 
 
 def _check_disruptions(sc: Scenario, plan: DayPlan) -> None:

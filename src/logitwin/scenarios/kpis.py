@@ -25,6 +25,7 @@ import numpy as np
 from logitwin.actors.journal import JournalRow
 from logitwin.actors.robot import ROBOT_STATUSES
 from logitwin.control.move_validator import ExecutedMove
+from logitwin.scenarios.kpis_stock import StockFold
 
 __all__ = ["Projection", "project"]
 
@@ -91,6 +92,7 @@ def project(
     step_s = 1.0
     moves: list[ExecutedMove] = []
     minute = 60.0
+    stock = StockFold()
 
     def snapshot(t: float) -> None:
         p.series.append(
@@ -146,6 +148,8 @@ def project(
             station_busy[ent] = t if body["busy"] else None
         elif kind == "release":
             counts["backlog"] = body["backlog"]
+        elif kind == "allocator":
+            stock.row(t, body)
         elif kind == "traffic":
             if "positions" in body:
                 p.positions = list(body["positions"])
@@ -174,6 +178,8 @@ def project(
     p.kpis = _kpis(p, horizon_s, step_s, cell_m, status_time, busy_time, len(station_busy))
     if "transport" in kinds.values():  # only runs with a transport: section have these
         p.kpis.update(_transport_kpis(p))
+    if stock.seen:  # a run with a stock: section
+        p.kpis.update(stock.kpis(horizon_s, state.get("allocator", {}), state.get("receiving", {})))
     return p
 
 

@@ -11,6 +11,7 @@ it into actors. Every record is frozen; nothing in a plan is a positional tuple.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from logitwin.actors.runtime import keyed_rng
 from logitwin.actors.shipping import InboundTrip, TruckTrip
 from logitwin.control.inventory import spread_skus
+from logitwin.control.replenish import abc_classes
 from logitwin.errors import ScenarioError
 from logitwin.robots.fleet import fleet_starts
 from logitwin.robots.model import step_duration
@@ -30,6 +32,7 @@ __all__ = [
     "DayPlan",
     "DoorPlan",
     "RobotPlan",
+    "StockPlan",
     "build_site",
     "inbound_schedule",
     "plan_day",
@@ -58,6 +61,23 @@ class DoorPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class StockPlan:
+    """The stock the day starts with (``stock:``).
+
+    Attributes:
+        initial: units of each SKU on hand at the start.
+        rate: each SKU's expected demand (units/s): the scenario's mean order rate,
+            lines per order and units per line, split by popularity (for an order file,
+            its own lines and units over the horizon: the sales mix a site knows).
+        sku_class: each SKU's class for the forecast (0 = A; by popularity).
+    """
+
+    initial: tuple[int, ...]
+    rate: tuple[float, ...]
+    sku_class: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DayPlan:
     """Everything the twin's actors are made from.
 
@@ -75,6 +95,7 @@ class DayPlan:
         trucks: the day's outbound trucks, each at its door, with its planned times and
             the delay it will actually have (``TruckTrip.delay``).
         inbound: the day's inbound trucks, each at its door.
+        stock: the initial stock, or ``None`` when stock is not tracked.
     """
 
     scenario: Scenario
@@ -89,6 +110,7 @@ class DayPlan:
     doors: tuple[DoorPlan, ...]
     trucks: tuple[TruckTrip, ...]
     inbound: tuple[InboundTrip, ...] = ()
+    stock: StockPlan | None = None
 
     @property
     def robot_cells(self) -> dict[str, int]:
@@ -170,6 +192,42 @@ def plan_day(scenario: Scenario, site: Site | None = None) -> DayPlan:
         doors=doors,
         trucks=tuple(trucks),
         inbound=tuple(inbound_schedule(sc, [d.id for d in doors])),
+        stock=stock_plan(sc, popularity, horizon_s, orders),
+    )
+
+
+def stock_plan(
+    scenario: Scenario,
+    popularity: np.ndarray,
+    horizon_s: float,
+    orders: tuple[CsvOrder, ...] | None,
+) -> StockPlan | None:
+    """Each SKU's expected demand and the initial stock covering ``initial_cover_h`` of
+    it (rounded up to whole units), or ``None`` without a ``stock:`` section."""
+    spec = scenario.stock
+    if spec is None:
+        return None
+    if orders is not None:
+        units = sum(sum(o.qty) for o in orders)
+        lines = sum(len(o.skus) for o in orders)
+        units_per_s = units / horizon_s
+        per_line = units / lines
+    else:
+        dem = scenario.demand
+        stop_s = min(horizon_s, (dem.stop_h or math.inf) * 3600.0)
+        rates = dem.orders_per_hour
+        n_orders = math.fsum(
+            rates[min(h, len(rates) - 1)] * min(3600.0, stop_s - h * 3600.0) / 3600.0
+            for h in range(math.ceil(stop_s / 3600.0))
+        )
+        per_line = spec.units_per_line
+        units_per_s = n_orders * dem.mean_lines * per_line / horizon_s
+    rate = np.asarray(popularity, dtype=float) * units_per_s
+    initial = np.ceil(rate * spec.initial_cover_h * 3600.0 - 1e-9).astype(int)
+    return StockPlan(
+        initial=tuple(int(x) for x in initial),
+        rate=tuple(float(x) for x in rate),
+        sku_class=tuple(int(c) for c in abc_classes(popularity)),
     )
 
 

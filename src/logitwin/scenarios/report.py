@@ -47,6 +47,17 @@ _TRANSPORT_ROWS = (
     ("co2e_kg_per_shipment", "CO2e per shipment (kg, WTW)", "{:.2f}"),
     ("co2e_g_per_tkm", "CO2e per tonne-km (g, WTW)", "{:,.0f}"),
 )
+# Shown when the run tracked stock (a ``stock:`` section).
+_STOCK_ROWS = (
+    ("fill_rate", "lines filled from stock at once", "{:.1%}"),
+    ("lines_backordered", "backordered lines", "{:,}"),
+    ("backorder_wait_mean_min", "backorder wait, mean (min)", "{:.1f}"),
+    ("stockout_sku_hours", "stock-out (SKU-hours)", "{:,.1f}"),
+    ("lines_cross_docked", "lines cross-docked", "{:,}"),
+    ("purchase_orders", "purchase orders", "{:,}"),
+    ("units_received", "units received", "{:,}"),
+    ("stock_on_hand_end", "stock on hand at the end (units)", "{:,}"),
+)
 
 
 def render_kpis(kpis: dict[str, Any], title: str = "KPIs") -> Table:
@@ -54,7 +65,11 @@ def render_kpis(kpis: dict[str, Any], title: str = "KPIs") -> Table:
     table = Table(title=Text(title))
     table.add_column("KPI")
     table.add_column("value", justify="right")
-    rows = _ROWS + (_TRANSPORT_ROWS if "shipments" in kpis else ())
+    rows = (
+        _ROWS
+        + (_TRANSPORT_ROWS if "shipments" in kpis else ())
+        + (_STOCK_ROWS if "fill_rate" in kpis else ())
+    )
     for key, label, fmt in rows:
         v = kpis.get(key)
         text = "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)

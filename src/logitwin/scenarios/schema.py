@@ -36,6 +36,7 @@ __all__ = [
     "StaffingShift",
     "StationClosure",
     "StationsSpec",
+    "StockSpec",
     "TransportSpec",
     "TrucksSpec",
 ]
@@ -327,6 +328,44 @@ class InboundSpec(_Strict):
     late: LateTrucks | None = Field(None, description="how late trucks come (delay draw)")
 
 
+class StockSpec(_Strict):
+    """Stock per SKU and its replenishment (absent: pods never run out).
+
+    Each SKU starts with ``initial_cover_h`` hours of its expected demand. An order line
+    takes units (generated demand: 1 + Poisson(``units_per_line`` - 1); the order CSV's
+    quantity column); a line whose SKU lacks the units waits (a backorder). Every
+    ``review_min`` the replenishment policy compares each SKU's inventory position with
+    its reorder point ``s`` and orders up to ``S`` (both from a forecast of the run's own
+    demand, refit each bucket), booking purchase orders onto the first inbound trips at
+    least ``lead_time_h`` away that have room.
+    """
+
+    initial_cover_h: NonNeg = Field(
+        8.0, description="hours of expected demand each SKU starts with"
+    )
+    units_per_line: float = Field(
+        1.5, ge=1, le=1000, description="mean units per generated order line"
+    )
+    case_units: int = Field(6, ge=1, le=100_000, description="units per case (order multiple)")
+    cases_per_pallet: int = Field(40, ge=1, le=10_000, description="cases on one pallet")
+    lead_time_h: NonNeg = Field(
+        1.0, description="a PO rides only trips due at least this long after it is placed"
+    )
+    review_min: Pos = Field(15.0, description="minutes between replenishment reviews")
+    bucket_min: Pos = Field(60.0, description="forecast bucket (min)")
+    forecast: Literal["naive", "moving_average", "seasonal_naive", "ses", "holt_damped"] = Field(
+        "naive", description="forecast method (see benchmarks/forecast_backtest.py)"
+    )
+    season_h: Pos = Field(24.0, description="season of seasonal_naive (h)")
+    service_level: float = Field(
+        0.95, gt=0.5, lt=1, description="cycle service level the safety stock is set for"
+    )
+    cycle_h: Pos = Field(2.0, description="order-up-to S covers this much demand beyond s (h)")
+    cross_dock: bool = Field(
+        True, description="received units that backordered lines wait for skip storage"
+    )
+
+
 class RuntimeSpec(_Strict):
     """Actor runtime settings."""
 
@@ -493,9 +532,19 @@ class Scenario(_Strict):
     inventory: InventorySpec = InventorySpec()
     trucks: TrucksSpec = TrucksSpec()
     inbound: InboundSpec = InboundSpec()
+    stock: StockSpec | None = None
     disruptions: DisruptionsSpec = DisruptionsSpec()
     policies: PoliciesSpec = PoliciesSpec()
     runtime: RuntimeSpec = RuntimeSpec()
     transport: TransportSpec | None = Field(
         None, description="delivery routes to customers; absent: orders end at the dock"
     )
+
+    @model_validator(mode="after")
+    def _stock_needs_inbound(self) -> Scenario:
+        if self.stock is not None and self.inbound.every_h is None:
+            raise ValueError(
+                "stock: replenishment brings goods on inbound trucks, but there are none; "
+                "set inbound.every_h (or remove the stock section)"
+            )
+        return self

@@ -39,6 +39,9 @@ class DemandParams:
         stop_s: no orders arrive after this time (s).
         surges: (start s, end s, multiplier) windows; the rate is multiplied by each
             window that covers the time.
+        units_per_line: mean units per line, 1 + Poisson(mean - 1) drawn from the
+            stream ``qty_rng`` of :class:`Demand` (``None``: no quantities, the orders
+            carry none).
     """
 
     orders_per_hour: tuple[float, ...]
@@ -50,6 +53,7 @@ class DemandParams:
     pack_s: float
     stop_s: float
     surges: tuple[tuple[float, float, float], ...] = ()
+    units_per_line: float | None = None
 
 
 class Demand(Actor):
@@ -59,6 +63,8 @@ class Demand(Actor):
         params: the demand to generate.
         cutoffs: the day's truck cutoffs (s), ascending.
         rng: this generator's random stream.
+        qty_rng: the stream line quantities are drawn from (its own, so the orders and
+            their SKUs are the same with and without quantities).
     """
 
     kind = "demand"
@@ -70,11 +76,15 @@ class Demand(Actor):
         params: DemandParams,
         cutoffs: Sequence[float],
         rng: np.random.Generator,
+        qty_rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__(system, aid)
         self.params = params
         self.cutoffs = sorted(cutoffs)
         self.rng = rng
+        if params.units_per_line is not None and qty_rng is None:
+            raise ValueError(f"{aid}: units_per_line is set but no qty_rng is given")
+        self.qty_rng = qty_rng
         # SKU ids are popularity ranks: SKU 0 sells most.
         self._cdf = np.cumsum(zipf_weights(params.n_skus, params.zipf_s))
         self.created = 0
@@ -123,7 +133,13 @@ class Demand(Actor):
         skus = tuple(dict.fromkeys(int(r) for r in ranks))
         k = bisect.bisect_left(self.cutoffs, self.now + p.min_lead_s)
         cutoff = self.cutoffs[k] if k < len(self.cutoffs) else float("inf")
+        qty: tuple[int, ...] = ()
+        if p.units_per_line is not None and self.qty_rng is not None:
+            draws = self.qty_rng.poisson(p.units_per_line - 1.0, len(skus))
+            qty = tuple(1 + int(q) for q in draws)
         self.created += 1
-        self.system.spawn(Order, f"order:{self.created}", skus=skus, cutoff=cutoff, pack_s=p.pack_s)
+        self.system.spawn(
+            Order, f"order:{self.created}", skus=skus, cutoff=cutoff, pack_s=p.pack_s, qty=qty
+        )
         self.set(created=self.created)
         self._schedule(self.now)

@@ -10,7 +10,8 @@ created     yes       when the order arrived: seconds from the run's start, ``HH
                       or ``HH:MM:SS`` from the start, or an ISO date-time (the run then
                       starts at the earliest order's hour)
 sku         yes       the SKU of the line (any text)
-quantity    yes       units on the line (a positive integer; one pick per line)
+quantity    yes       units on the line (a positive integer); with a ``stock:``
+                      section the line takes that many units, else one pick
 due         no        when the order must be staged: same forms as ``created``. It is
                       promised on the last truck whose cutoff is at or before ``due``
                       (the first truck after arrival + ``demand.min_lead_s`` if none)
@@ -49,13 +50,15 @@ _CLOCK = re.compile(r"(\d+):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?")
 
 @dataclass(frozen=True, slots=True)
 class CsvOrder:
-    """One order from the file: id, arrival (s from the start), SKU ids, due (s or inf)."""
+    """One order from the file: id, arrival (s from the start), SKU ids, due (s or inf),
+    and the units of each SKU (rows of one SKU in one order add up)."""
 
     id: str
     created: float
     skus: tuple[int, ...]
     due: float
     line: int  # first line of the order in the file
+    qty: tuple[int, ...] = ()
 
 
 def _time(text: str) -> float | datetime:
@@ -112,7 +115,7 @@ def load_orders_csv(path: str | Path, horizon_s: float, n_skus: int) -> list[Csv
             f"{', '.join(_REQUIRED)} (and optionally due)"
         )
     reader.fieldnames = header
-    raw: list[tuple[int, str, float | datetime, str, float | datetime | None]] = []
+    raw: list[tuple[int, str, float | datetime, str, float | datetime | None, int]] = []
     for row in reader:
         line = reader.line_num
 
@@ -136,7 +139,7 @@ def load_orders_csv(path: str | Path, horizon_s: float, n_skus: int) -> list[Csv
             due = _time(due_text) if due_text else None
         except ValueError as exc:
             raise bad(str(exc)) from None
-        raw.append((line, oid, created, sku, due))
+        raw.append((line, oid, created, sku, due, int(qty)))
     if not raw:
         raise ScenarioError(f"{p}: no orders in the file")
     # Date-times count from the earliest order's hour; plain times from the run's start.
@@ -162,8 +165,8 @@ def load_orders_csv(path: str | Path, horizon_s: float, n_skus: int) -> list[Csv
             "inventory.skus to at least that"
         )
     rank = {s: i for i, (s, _) in enumerate(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))}
-    orders: dict[str, tuple[int, float, list[int], float]] = {}
-    for line, oid, c, sku, d in raw:
+    orders: dict[str, tuple[int, float, dict[int, int], float]] = {}
+    for line, oid, c, sku, d, q in raw:
         created = seconds(c, line, "created")
         if created < 0:
             raise ScenarioError(f"{p}:{line}: created is before the run's start")
@@ -183,11 +186,11 @@ def load_orders_csv(path: str | Path, horizon_s: float, n_skus: int) -> list[Csv
                 )
             if due != d0:
                 raise ScenarioError(f"{p}:{line}: order {oid} has another due on line {first}")
-            skus.append(rank[sku])
+            skus[rank[sku]] = skus.get(rank[sku], 0) + q
         else:
-            orders[oid] = (line, created, [rank[sku]], due)
+            orders[oid] = (line, created, {rank[sku]: q}, due)
     out = [
-        CsvOrder(oid, c, tuple(dict.fromkeys(skus)), d, line)
+        CsvOrder(oid, c, tuple(skus), d, line, tuple(skus.values()))
         for oid, (line, c, skus, d) in orders.items()
     ]
     out.sort(key=lambda o: (o.created, o.line))
@@ -203,6 +206,7 @@ class OrderFeed(Actor):
         min_lead_s: promise the first truck at least this long after arrival when an
             order has no due time (or no truck fits it).
         pack_s: packing time (s) per order.
+        quantities: give each order its lines' units (stock is tracked).
     """
 
     kind = "demand"
@@ -215,9 +219,11 @@ class OrderFeed(Actor):
         cutoffs: Sequence[float],
         min_lead_s: float,
         pack_s: float,
+        quantities: bool = False,
     ) -> None:
         super().__init__(system, aid)
         self.orders = list(orders)
+        self.quantities = quantities
         self.cutoffs = sorted(cutoffs)
         self.min_lead_s = min_lead_s
         self.pack_s = pack_s
@@ -244,7 +250,12 @@ class OrderFeed(Actor):
             o = self.orders[self.created]
             self.created += 1
             self.system.spawn(
-                Order, f"order:{o.id}", skus=o.skus, cutoff=self._cutoff(o), pack_s=self.pack_s
+                Order,
+                f"order:{o.id}",
+                skus=o.skus,
+                cutoff=self._cutoff(o),
+                pack_s=self.pack_s,
+                qty=o.qty if self.quantities else (),
             )
         self.set(created=self.created)
         if self.created < len(self.orders):
