@@ -11,6 +11,7 @@ from logitwin.actors.runtime import NORMAL, URGENT, Actor, LocalSystem, System, 
 from logitwin.actors.shipping import Shipping
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import TrafficController
+from logitwin.actors.yard import Yard, YardPlan
 
 __all__ = [
     "NORMAL",
@@ -34,6 +35,8 @@ __all__ = [
     "System",
     "TrafficController",
     "Truck",
+    "Yard",
+    "YardPlan",
     "decode",
     "encode",
     "handles",

@@ -20,6 +20,7 @@ from logitwin.actors.runtime import LocalSystem, Runtime
 from logitwin.actors.shipping import Shipping, TruckTrip
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import RobotDriver, TrafficController
+from logitwin.actors.yard import Yard
 from logitwin.control.pibt import PIBT
 from logitwin.control.policies import make_policy, parse_spec
 from logitwin.control.slotting import SiteView
@@ -28,6 +29,7 @@ from logitwin.robots.fleet import FleetSetup, fleet_starts
 from logitwin.robots.floor import DelayModel
 from logitwin.robots.model import LinearBattery, step_duration
 from logitwin.robots.registry import make_driver
+from logitwin.scenarios.dock_plan import cpsat_params
 from logitwin.scenarios.plan import DayPlan, build_site, plan_day, truck_schedule
 from logitwin.scenarios.schema import Scenario
 from logitwin.sim.demand import Demand, DemandParams
@@ -147,31 +149,10 @@ def spawn(
         stations=stations,
         slots=sc.stations.order_slots,
         allocator="allocator",
+        **_waves(sc, trucks),
     )
     system.spawn(Shipping, "shipping", trucks=trucks)
-    for d in plan.doors:
-        system.spawn(Dock, d.id)
-    for trip in trucks:
-        system.spawn(
-            Truck,
-            trip.id,
-            dock=trip.dock,
-            arrive=trip.arrive,
-            cutoff=trip.cutoff,
-            depart=trip.depart,
-            capacity=trip.capacity,
-            delay=trip.delay,
-        )
-    for inb in plan.inbound:
-        system.spawn(
-            InboundTruck,
-            inb.id,
-            dock=inb.dock,
-            arrive=inb.arrive,
-            pallets=inb.pallets,
-            unload_s=inb.unload_s,
-            delay=inb.delay,
-        )
+    _spawn_docks(system, plan)
     for s in site.stations:
         system.spawn(
             Station,
@@ -220,6 +201,52 @@ def spawn(
         ),
     )
     system.spawn(Demand, "demand", params=params, cutoffs=cutoffs, rng=system.rng("demand"))
+
+
+def _waves(sc: Scenario, trucks: Sequence[TruckTrip]) -> dict[str, Any]:
+    """The release's wave settings (none for continuous release, as before waves)."""
+    if sc.release.mode == "continuous":
+        return {}
+    return {"wave_lead_s": sc.release.wave_lead_min * 60.0, "cutoffs": [t.cutoff for t in trucks]}
+
+
+def _spawn_docks(system: Runtime, plan: DayPlan) -> None:
+    """The doors, the outbound and inbound trucks, and with a ``docks:`` section the
+    yard that hands the doors out."""
+    yard = None
+    if plan.yard is not None:
+        yard = "yard"
+        sc = plan.scenario
+        params = cpsat_params(sc.docks, sc.seed) if sc.docks is not None else None
+        system.spawn(Yard, yard, plan=plan.yard, params=params)
+    for d in plan.doors:
+        system.spawn(Dock, d.id, **({"yard": yard} if yard else {}))
+    for trip in plan.trucks:
+        system.spawn(
+            Truck,
+            trip.id,
+            dock=trip.dock,
+            arrive=trip.arrive,
+            cutoff=trip.cutoff,
+            depart=trip.depart,
+            capacity=trip.capacity,
+            delay=trip.delay,
+            **({"yard": yard} if yard else {}),
+        )
+    due = {}
+    if plan.yard is not None:
+        due = {t.id: float(t.due_s) for t in plan.yard.problem.trucks}
+    for inb in plan.inbound:
+        system.spawn(
+            InboundTruck,
+            inb.id,
+            dock=inb.dock,
+            arrive=inb.arrive,
+            pallets=inb.pallets,
+            unload_s=inb.unload_s,
+            delay=inb.delay,
+            **({"yard": yard, "due": due[inb.id]} if yard else {}),
+        )
 
 
 def _check_disruptions(sc: Scenario, plan: DayPlan) -> None:

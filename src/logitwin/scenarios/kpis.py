@@ -25,6 +25,7 @@ import numpy as np
 from logitwin.actors.journal import JournalRow
 from logitwin.actors.robot import ROBOT_STATUSES
 from logitwin.control.move_validator import ExecutedMove
+from logitwin.scenarios.kpis_yard import YardFold
 
 __all__ = ["Projection", "project"]
 
@@ -90,6 +91,7 @@ def project(
     robots_in: Counter[str] = Counter()
     step_s = 1.0
     moves: list[ExecutedMove] = []
+    yard = YardFold()
     minute = 60.0
 
     def snapshot(t: float) -> None:
@@ -123,6 +125,7 @@ def project(
         st = state.setdefault(ent, {})
         st.update(body)
         kind = row.type
+        yard.add(row)
         if kind == "robot" and "status" in body:
             prev = robot_status.get(ent)
             if prev is not None:
@@ -172,6 +175,7 @@ def project(
     status_time.update({k: math.fsum(v) for k, v in status_spans.items()})
     busy_time = math.fsum(busy_spans)
     p.kpis = _kpis(p, horizon_s, step_s, cell_m, status_time, busy_time, len(station_busy))
+    p.kpis.update(yard.kpis(horizon_s))
     return p
 
 
