@@ -19,7 +19,7 @@ def _run_and_validate(name, tmp_path):
 
 def test_builtins_are_covered():
     assert set(builtin_names()) == {
-        "tiny", "demo", "peak_day", "robot_outage", "dock_closure", "black_friday",
+        "tiny", "demo", "peak_day", "robot_outage", "dock_closure", "black_friday", "dock_peak",
     }  # fmt: skip
 
 
@@ -87,3 +87,20 @@ def test_black_friday_floods_the_floor(tmp_path, demo_kpis):
     assert k["orders_created"] > 1.25 * demo_kpis["orders_created"]
     assert k["order_cycle_p95_min"] > 2 * demo_kpis["order_cycle_p95_min"]
     assert k["disruption_events"] > 0
+
+
+def test_dock_peak_queues_trucks_at_its_doors(tmp_path):
+    """The FCFS arm (fast): the doors are the bottleneck, trucks wait at the peak."""
+    result = run_scenario(load_scenario("dock_peak", ["docks.scheduler=fcfs"]), tmp_path / "f")
+    k = result.kpis
+    assert k["trucks_checked_in"] > 50 and k["truck_wait_mean_min"] > 10
+    assert k["yard_resolves"] == 0 and 0.5 < k["door_utilisation"] <= 1
+
+
+@pytest.mark.slow
+def test_dock_peak_cpsat_waits_less_than_fcfs(tmp_path):
+    """The what-if of the scenario (about 3 min): CP-SAT re-planning against FCFS."""
+    base = run_scenario(load_scenario("dock_peak", ["docks.scheduler=fcfs"]), tmp_path / "f")
+    best = run_scenario(load_scenario("dock_peak"), tmp_path / "c")
+    assert best.kpis["yard_resolves"] > 0
+    assert best.kpis["truck_wait_total_h"] < 0.8 * base.kpis["truck_wait_total_h"]

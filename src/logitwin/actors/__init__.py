@@ -13,6 +13,7 @@ from logitwin.actors.shipping import Shipping
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import TrafficController
 from logitwin.actors.transport import Transport
+from logitwin.actors.yard import Yard, YardPlan
 
 __all__ = [
     "NORMAL",
@@ -38,6 +39,8 @@ __all__ = [
     "TrafficController",
     "Transport",
     "Truck",
+    "Yard",
+    "YardPlan",
     "decode",
     "encode",
     "handles",

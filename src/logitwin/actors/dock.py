@@ -7,6 +7,8 @@ from logitwin.actors.messages import (
     Bumped,
     Depart,
     DockDoor,
+    DoorAssigned,
+    DoorFree,
     Loaded,
     Shipped,
     Stage,
@@ -14,6 +16,7 @@ from logitwin.actors.messages import (
     TruckCutoff,
     UnloadDone,
     Unloaded,
+    YardArrive,
 )
 from logitwin.actors.runtime import URGENT, Actor, System, handles
 
@@ -21,9 +24,18 @@ __all__ = ["Dock", "InboundTruck", "Truck"]
 
 
 class Dock(Actor):
-    """A dock door: which truck stands at it, and how many have left from it."""
+    """A dock door: which truck stands at it, and how many have left from it.
+
+    Args:
+        yard: the yard actor told :class:`DoorFree` when a truck leaves (``None``: no
+            yard, trucks come to their doors by themselves).
+    """
 
     kind = "dock"
+
+    def __init__(self, system: System, aid: str, yard: str | None = None) -> None:
+        super().__init__(system, aid)
+        self.yard = yard
 
     def on_start(self) -> None:
         self.truck: str | None = None
@@ -46,9 +58,43 @@ class Dock(Actor):
         if self.truck == msg.truck:
             changes["truck"] = None
         self.set(**changes)
+        if self.yard is not None:
+            self.send(self.yard, DoorFree(self.id, msg.truck), priority=URGENT)
 
 
-class Truck(Actor):
+class _YardTruck(Actor):
+    """What outbound and inbound trucks share when a yard hands out the doors: on
+    arrival they check in (:class:`YardArrive`) and wait; :class:`DoorAssigned` sends
+    them to their door. The rows say when each came (``yard_at``), got its door
+    (``door``, ``door_at``) and how long it waited (``wait_s``); its ``departed`` row is
+    the moment it leaves the door."""
+
+    dock: str
+    _yard: str | None
+    _granted: bool
+    _yard_at: float
+
+    def _check_in(self) -> bool:
+        """Check in at the yard if there is one and no door is granted yet."""
+        if self._yard is None or self._granted:
+            return False
+        self._yard_at = self.now
+        self.send(self._yard, YardArrive(self.id))
+        self.set(status="in_yard", yard_at=self.now)
+        return True
+
+    def _granted_door(self, door: str) -> float:
+        """Take ``door``; the time waited in the yard (s)."""
+        if self._granted:
+            raise ValueError(f"{self.id}: door {door} assigned twice")
+        self._granted = True
+        self.dock = door
+        wait = self.now - self._yard_at
+        self.set(dock=door, door_at=self.now, wait_s=wait)
+        return wait
+
+
+class Truck(_YardTruck):
     """An outbound truck: arrives at its dock, loads staged orders until cutoff, departs.
 
     Orders staged before it arrives are loaded on arrival; orders staged while it is at the
@@ -66,6 +112,10 @@ class Truck(Actor):
         notify: an actor told at departure which orders are on board
             (:class:`~logitwin.actors.delivery.OutboundDeparted`; the transport controller
             that routes them to customers), or None.
+        yard: the yard actor to check in with (``None``: straight to ``dock``). With a
+            yard, the truck waits for its door; the later it gets it, the later its
+            cutoff and departure (its dwell and loading time at the door hold), and
+            ``dock`` is only the planned door.
     """
 
     kind = "truck"
@@ -81,11 +131,15 @@ class Truck(Actor):
         capacity: int,
         delay: float = 0.0,
         notify: str | None = None,
+        *,
+        yard: str | None = None,
     ) -> None:
         super().__init__(system, aid)
         if delay < 0:
             raise ValueError(f"{aid}: delay must be >= 0 s, got {delay}")
         self.planned_cutoff = cutoff
+        self.due = depart
+        self._yard, self._granted, self._yard_at = yard, False, 0.0
         arrive, cutoff, depart = arrive + delay, cutoff + delay, depart + delay
         if not arrive <= cutoff <= depart:
             raise ValueError(
@@ -111,11 +165,28 @@ class Truck(Actor):
             planned_cutoff=self.planned_cutoff,
             loaded=0,
             delay_s=self.delay,
+            **({"due": self.due} if self._yard is not None else {}),
         )
         now = self.now
         self.timer(max(0.0, self.arrive - now), TruckAtDock(self.id))
+        if self._yard is None:
+            self._timers()
+
+    def _timers(self) -> None:
+        now = self.now
         self.timer(max(0.0, self.cutoff - now), TruckCutoff())
         self.timer(max(0.0, self.depart - now), Depart(self.id))
+
+    @handles(DoorAssigned)
+    def _assigned(self, msg: DoorAssigned, sender: str) -> None:
+        # Loading starts at the door, so the cutoff and departure move with the wait.
+        shift = self.now - self.arrive
+        self._granted_door(msg.door)
+        self.cutoff += shift
+        self.depart += shift
+        self.set(cutoff=self.cutoff)
+        self._timers()
+        self._at_dock(TruckAtDock(self.id), self.id)
 
     def _load(self, order: str) -> None:
         self._loaded.append(order)
@@ -135,6 +206,8 @@ class Truck(Actor):
 
     @handles(TruckAtDock)
     def _at_dock(self, msg: TruckAtDock, sender: str) -> None:
+        if self._check_in():
+            return
         if not self.door_open:
             self.set(status="door_closed")  # waits in the yard
             return
@@ -169,7 +242,7 @@ class Truck(Actor):
             self.send(self.notify, OutboundDeparted(self.id, tuple(self._loaded)))
 
 
-class InboundTruck(Actor):
+class InboundTruck(_YardTruck):
     """An inbound truck: comes to its door (late by ``delay``), is unloaded pallet by
     pallet and leaves; the receiving actor ``notify`` hears what came off.
 
@@ -180,6 +253,9 @@ class InboundTruck(Actor):
         unload_s: unloading time per pallet (s).
         delay: how late it is (s).
         notify: the actor told :class:`Unloaded` (``None``: nobody).
+        yard: the yard actor to check in with (``None``: straight to ``dock``).
+        due: when it should have left the door (s), journalled for the lateness KPI
+            (with a yard).
     """
 
     kind = "inbound"
@@ -194,6 +270,9 @@ class InboundTruck(Actor):
         unload_s: float,
         delay: float = 0.0,
         notify: str | None = None,
+        *,
+        yard: str | None = None,
+        due: float | None = None,
     ) -> None:
         super().__init__(system, aid)
         if delay < 0:
@@ -202,13 +281,25 @@ class InboundTruck(Actor):
             raise ValueError(f"{aid}: need pallets >= 1, unload_s > 0; got {pallets}, {unload_s}")
         self.dock, self.arrive, self.pallets = dock, arrive + delay, pallets
         self.unload_s, self.delay, self.notify = unload_s, delay, notify
+        self.due = due
+        self._yard, self._granted, self._yard_at = yard, False, 0.0
 
     def on_start(self) -> None:
-        self.set(status="scheduled", dock=self.dock, pallets=self.pallets, delay_s=self.delay)
+        extra = {"due": self.due} if self._yard is not None and self.due is not None else {}
+        self.set(
+            status="scheduled", dock=self.dock, pallets=self.pallets, delay_s=self.delay, **extra
+        )
         self.timer(max(0.0, self.arrive - self.now), TruckAtDock(self.id))
+
+    @handles(DoorAssigned)
+    def _assigned(self, msg: DoorAssigned, sender: str) -> None:
+        self._granted_door(msg.door)
+        self._at_dock(TruckAtDock(self.id), self.id)
 
     @handles(TruckAtDock)
     def _at_dock(self, msg: TruckAtDock, sender: str) -> None:
+        if self._check_in():
+            return
         self.send(self.dock, TruckAtDock(self.id))
         self.set(status="unloading")
         self.timer(self.pallets * self.unload_s, UnloadDone())

@@ -18,6 +18,8 @@ __all__ = [
     "Depart",
     "DisruptionDue",
     "DockDoor",
+    "DoorAssigned",
+    "DoorFree",
     "Found",
     "Freeze",
     "Goto",
@@ -58,6 +60,9 @@ __all__ = [
     "Unavailable",
     "UnloadDone",
     "Unloaded",
+    "WaveOpen",
+    "YardArrive",
+    "YardCheck",
 ]
 
 
@@ -456,3 +461,40 @@ class RobotFails(Message):
     """Disruptions' own timer: robot number ``robot`` fails now."""
 
     robot: int
+
+
+# --- the yard and waves -------------------------------------------------------------------
+@message
+class YardArrive(Message):
+    """Truck → yard: ``truck`` has come to the site and waits for a door."""
+
+    truck: str
+
+
+@message
+class DoorAssigned(Message):
+    """Yard → truck: go to ``door`` now."""
+
+    door: str
+
+
+@message
+class DoorFree(Message):
+    """Dock → yard: ``truck`` has left ``door``."""
+
+    door: str
+    truck: str
+
+
+@message
+class YardCheck(Message):
+    """Yard's own timer: has ``truck`` come? If not, it is late enough to re-plan."""
+
+    truck: str
+
+
+@message
+class WaveOpen(Message):
+    """Release's own timer: the wave of the trucks with planned cutoff ``cutoff`` opens."""
+
+    cutoff: float

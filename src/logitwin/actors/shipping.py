@@ -23,6 +23,8 @@ class TruckTrip:
         capacity: orders it takes.
         delay: how late it will actually come (s; the plan knows, the twin learns it
             when the truck arrives).
+        door_start: when the dock scheduler plans it at its door (s); ``None`` when
+            doors are taken in turn (it is at the door on arrival).
     """
 
     id: str
@@ -32,6 +34,7 @@ class TruckTrip:
     depart: float
     capacity: int
     delay: float = 0.0
+    door_start: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class InboundTrip:
         pallets: pallets it brings, at most.
         unload_s: unloading time per pallet (s).
         delay: how late it will actually come (s).
+        door_start: when the dock scheduler plans it at its door (s); ``None`` when
+            doors are taken in turn.
     """
 
     id: str
@@ -53,6 +58,7 @@ class InboundTrip:
     pallets: int
     unload_s: float
     delay: float = 0.0
+    door_start: float | None = None
 
 
 class Shipping(Actor):

@@ -19,8 +19,9 @@ from typing import Any
 
 from logitwin.errors import LogitwinError
 from logitwin.experiments.sweep import mean_ci, t_quantile_975
+from logitwin.scenarios.kpis_yard import YARD_KPIS
 
-__all__ = ["HEADLINE", "Arm", "Diff", "differences", "load_arms"]
+__all__ = ["HEADLINE", "Arm", "Diff", "differences", "headline", "load_arms"]
 
 # KPIs a planner reads first: (key, label, higher is better).
 HEADLINE: tuple[tuple[str, str, bool], ...] = (
@@ -32,7 +33,13 @@ HEADLINE: tuple[tuple[str, str, bool], ...] = (
     ("robot_idle_share", "robots idle", False),
     ("travel_m_per_line", "travel per line (m)", False),
     ("traffic_wait_share", "steps blocked by traffic", False),
+    *YARD_KPIS,
 )
+
+
+def headline(arms: list[Arm]) -> tuple[tuple[str, str, bool], ...]:
+    """The headline KPIs that some arm has (a run without a yard has no truck waiting)."""
+    return tuple(h for h in HEADLINE if any(h[0] in k for a in arms for k in a.kpis))
 
 
 @dataclass
@@ -164,7 +171,7 @@ def _fmt(v: Any) -> str:
 
 def differences(arms: list[Arm], kpis: list[str] | None = None) -> list[Diff]:
     """Every arm after the first against the first, for each KPI (headline by default)."""
-    keys = kpis or [k for k, _, _ in HEADLINE]
+    keys = kpis or [k for k, _, _ in headline(arms)]
     base = arms[0]
     out = []
     for arm in arms[1:]:

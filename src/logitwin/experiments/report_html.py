@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from logitwin.experiments.compare import HEADLINE, Arm, Diff
+from logitwin.experiments.compare import HEADLINE, Arm, Diff, headline
 
 __all__ = ["floor_occupancy", "write_report"]
 
@@ -49,7 +49,7 @@ def _colors(n: int) -> list[Any]:
 
 def _kpi_bars(arms: list[Arm]) -> str:
     plt = _plt()
-    keys = [(k, label) for k, label, _ in HEADLINE]
+    keys = [(k, label) for k, label, _ in headline(arms)]
     cols = 4
     rows = math.ceil(len(keys) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
@@ -254,17 +254,18 @@ def _cycle_plot(arms: list[Arm]) -> str:
 def _num(v: float, k: str) -> str:
     if not math.isfinite(v):
         return "n/a"
-    if k.endswith("share") or k in ("station_utilisation",):
+    if k.endswith("share") or k in ("station_utilisation", "door_utilisation"):
         return f"{100 * v:.1f}%"
     return f"{v:,.2f}"
 
 
 def _arms_table(arms: list[Arm]) -> str:
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in HEADLINE)
+    shown = headline(arms)
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in shown)
     rows = []
     for i, a in enumerate(arms):
         cells = []
-        for k, _, _ in HEADLINE:
+        for k, _, _ in shown:
             m, h = a.mean_ci(k)
             ci = "" if not math.isfinite(h) else f" ± {_num(h, k)}"
             cells.append(f"<td>{_num(m, k)}{ci}</td>")

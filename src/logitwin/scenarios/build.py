@@ -21,6 +21,7 @@ from logitwin.actors.runtime import LocalSystem, Runtime
 from logitwin.actors.shipping import Shipping, TruckTrip
 from logitwin.actors.station import Station
 from logitwin.actors.traffic import RobotDriver, TrafficController
+from logitwin.actors.yard import Yard
 from logitwin.control.forecast import ForecastParams
 from logitwin.control.pibt import PIBT
 from logitwin.control.policies import make_policy, parse_spec
@@ -32,6 +33,7 @@ from logitwin.robots.fleet import FleetSetup, fleet_starts
 from logitwin.robots.floor import DelayModel
 from logitwin.robots.model import LinearBattery, step_duration
 from logitwin.robots.registry import make_driver
+from logitwin.scenarios.dock_plan import cpsat_params
 from logitwin.scenarios.plan import DayPlan, build_site, plan_day, truck_schedule
 from logitwin.scenarios.schema import Scenario
 from logitwin.scenarios.transport import spawn_transport
@@ -156,34 +158,10 @@ def spawn(
         slots=sc.stations.order_slots,
         allocator="allocator",
         demand_to=receiving,
+        **_waves(sc, trucks),
     )
     system.spawn(Shipping, "shipping", trucks=trucks)
-    for d in plan.doors:
-        system.spawn(Dock, d.id)
-    notify = spawn_transport(system, sc)
-    for trip in trucks:
-        system.spawn(
-            Truck,
-            trip.id,
-            dock=trip.dock,
-            arrive=trip.arrive,
-            cutoff=trip.cutoff,
-            depart=trip.depart,
-            capacity=trip.capacity,
-            delay=trip.delay,
-            notify=notify,
-        )
-    for inb in plan.inbound:
-        system.spawn(
-            InboundTruck,
-            inb.id,
-            dock=inb.dock,
-            arrive=inb.arrive,
-            pallets=inb.pallets,
-            unload_s=inb.unload_s,
-            delay=inb.delay,
-            notify=receiving,
-        )
+    _spawn_docks(system, plan, notify=spawn_transport(system, sc), receiving=receiving)
     if stock is not None and sc.stock is not None:
         system.spawn(
             Receiving,
@@ -277,6 +255,55 @@ def _stock_args(plan: DayPlan) -> dict[str, Any]:
         "door_cells": {d.id: d.cell for d in plan.doors},
         "cross_dock": plan.scenario.stock.cross_dock,
     }
+
+
+def _waves(sc: Scenario, trucks: Sequence[TruckTrip]) -> dict[str, Any]:
+    """The release's wave settings (none for continuous release, as before waves)."""
+    if sc.release.mode == "continuous":
+        return {}
+    return {"wave_lead_s": sc.release.wave_lead_min * 60.0, "cutoffs": [t.cutoff for t in trucks]}
+
+
+def _spawn_docks(system: Runtime, plan: DayPlan, notify: str | None, receiving: str | None) -> None:
+    """The doors, the outbound and inbound trucks, and with a ``docks:`` section the
+    yard that hands the doors out. Outbound trucks tell ``notify`` (transport) when they
+    leave, inbound ones tell ``receiving`` what they unloaded."""
+    yard = None
+    if plan.yard is not None:
+        yard = "yard"
+        sc = plan.scenario
+        params = cpsat_params(sc.docks, sc.seed) if sc.docks is not None else None
+        system.spawn(Yard, yard, plan=plan.yard, params=params)
+    for d in plan.doors:
+        system.spawn(Dock, d.id, **({"yard": yard} if yard else {}))
+    for trip in plan.trucks:
+        system.spawn(
+            Truck,
+            trip.id,
+            dock=trip.dock,
+            arrive=trip.arrive,
+            cutoff=trip.cutoff,
+            depart=trip.depart,
+            capacity=trip.capacity,
+            delay=trip.delay,
+            notify=notify,
+            **({"yard": yard} if yard else {}),
+        )
+    due = {}
+    if plan.yard is not None:
+        due = {t.id: float(t.due_s) for t in plan.yard.problem.trucks}
+    for inb in plan.inbound:
+        system.spawn(
+            InboundTruck,
+            inb.id,
+            dock=inb.dock,
+            arrive=inb.arrive,
+            pallets=inb.pallets,
+            unload_s=inb.unload_s,
+            delay=inb.delay,
+            notify=receiving,
+            **({"yard": yard, "due": due[inb.id]} if yard else {}),
+        )
 
 
 def _check_disruptions(sc: Scenario, plan: DayPlan) -> None:

@@ -26,6 +26,7 @@ from logitwin.actors.journal import JournalRow
 from logitwin.actors.robot import ROBOT_STATUSES
 from logitwin.control.move_validator import ExecutedMove
 from logitwin.scenarios.kpis_stock import StockFold
+from logitwin.scenarios.kpis_yard import YardFold
 
 __all__ = ["Projection", "project"]
 
@@ -91,6 +92,7 @@ def project(
     robots_in: Counter[str] = Counter()
     step_s = 1.0
     moves: list[ExecutedMove] = []
+    yard = YardFold()
     minute = 60.0
     stock = StockFold()
 
@@ -125,6 +127,7 @@ def project(
         st = state.setdefault(ent, {})
         st.update(body)
         kind = row.type
+        yard.add(row)
         if kind == "robot" and "status" in body:
             prev = robot_status.get(ent)
             if prev is not None:
@@ -180,6 +183,7 @@ def project(
         p.kpis.update(_transport_kpis(p))
     if stock.seen:  # a run with a stock: section
         p.kpis.update(stock.kpis(horizon_s, state.get("allocator", {}), state.get("receiving", {})))
+    p.kpis.update(yard.kpis(horizon_s))
     return p
 
 

@@ -23,6 +23,7 @@ from logitwin.control.replenish import abc_classes
 from logitwin.errors import ScenarioError
 from logitwin.robots.fleet import fleet_starts
 from logitwin.robots.model import step_duration
+from logitwin.scenarios.dock_plan import YardPlan, schedule_docks
 from logitwin.scenarios.schema import Scenario
 from logitwin.sim.demand import zipf_weights
 from logitwin.sim.orders_csv import CsvOrder, load_orders_csv
@@ -52,12 +53,14 @@ class RobotPlan:
 
 @dataclass(frozen=True, slots=True)
 class DoorPlan:
-    """A dock door: its actor id, the cell it opens on and which trucks it serves
-    (``inbound``, ``outbound`` or ``both``)."""
+    """A dock door: its actor id, the cell it opens on, which trucks it serves
+    (``inbound``, ``outbound`` or ``both``) and the truck classes it takes (``None``:
+    every class)."""
 
     id: str
     cell: int
     kind: str = "both"
+    accepts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,8 @@ class DayPlan:
             the delay it will actually have (``TruckTrip.delay``).
         inbound: the day's inbound trucks, each at its door.
         stock: the initial stock, or ``None`` when stock is not tracked.
+        yard: with a ``docks:`` section, the dock problem and its planned schedule that
+            the yard actor hands the doors out by; ``None``: doors in turn, no yard.
     """
 
     scenario: Scenario
@@ -111,6 +116,7 @@ class DayPlan:
     trucks: tuple[TruckTrip, ...]
     inbound: tuple[InboundTrip, ...] = ()
     stock: StockPlan | None = None
+    yard: YardPlan | None = None
 
     @property
     def robot_cells(self) -> dict[str, int]:
@@ -177,8 +183,25 @@ def plan_day(scenario: Scenario, site: Site | None = None) -> DayPlan:
         popularity = zipf_weights(sc.inventory.skus, sc.demand.zipf_s)
     sku_pods = spread_skus(popularity.tolist(), n_pods, sc.inventory.max_pod_share, layout_rng)
 
-    doors = tuple(DoorPlan(f"dock:{d.id}", d.cell) for d in site.docks)
-    trucks = truck_schedule(sc, [d.id for d in doors])
+    door_ids = [f"dock:{d.id}" for d in site.docks]
+    yard = None
+    if sc.docks is None:
+        doors = tuple(DoorPlan(i, d.cell) for i, d in zip(door_ids, site.docks, strict=True))
+        trucks = truck_schedule(sc, door_ids)
+        inbound = inbound_schedule(sc, door_ids)
+    else:
+        kinds = sc.docks.door_kinds(len(door_ids))
+        doors = tuple(
+            DoorPlan(i, d.cell, k.kind, k.accepts)
+            for i, d, k in zip(door_ids, site.docks, kinds, strict=True)
+        )
+        trucks, inbound, yard = schedule_docks(
+            sc.docks,
+            sc.seed,
+            door_ids,
+            truck_schedule(sc, door_ids, one_per_door=False),
+            inbound_schedule(sc, door_ids),
+        )
     return DayPlan(
         scenario=sc,
         site=site,
@@ -191,7 +214,8 @@ def plan_day(scenario: Scenario, site: Site | None = None) -> DayPlan:
         orders=orders,
         doors=doors,
         trucks=tuple(trucks),
-        inbound=tuple(inbound_schedule(sc, [d.id for d in doors])),
+        inbound=tuple(inbound),
+        yard=yard,
         stock=stock_plan(sc, popularity, horizon_s, orders),
     )
 
@@ -231,11 +255,18 @@ def stock_plan(
     )
 
 
-def truck_schedule(scenario: Scenario, docks: list[str]) -> list[TruckTrip]:
+def truck_schedule(
+    scenario: Scenario, docks: list[str], one_per_door: bool = True
+) -> list[TruckTrip]:
     """The day's outbound trucks: one every ``trucks.every_h`` from the first departure,
     doors taken in turn; each is at its door ``dwell_min`` before it leaves and takes
     orders until ``cutoff_min`` before. A late truck (``disruptions.late_trucks``) draws
-    its delay from its own stream."""
+    its delay from its own stream.
+
+    Raises:
+        ScenarioError: with ``one_per_door``, two trucks would share a door (a dock
+            scheduler instead queues them in the yard).
+    """
     t = scenario.trucks
     last = t.last_departure_h if t.last_departure_h is not None else scenario.horizon_h
     out = []
@@ -254,6 +285,8 @@ def truck_schedule(scenario: Scenario, docks: list[str]) -> list[TruckTrip]:
         out.append(TruckTrip(f"truck:{k + 1}", dock, arrive, cutoff, depart, t.capacity, delay))
         k += 1
         dep_h = t.first_departure_h + k * t.every_h
+    if not one_per_door:
+        return out
     # A dock door holds one truck at a time.
     last_at: dict[str, TruckTrip] = {}
     for trip in out:
@@ -272,13 +305,14 @@ def truck_schedule(scenario: Scenario, docks: list[str]) -> list[TruckTrip]:
 
 def inbound_schedule(scenario: Scenario, docks: list[str]) -> list[InboundTrip]:
     """The day's inbound trucks (``inbound:``): one every ``every_h`` from the first
-    arrival, doors taken in turn; a late one (``inbound.late``) draws its delay from its
-    own stream."""
+    arrival, doors taken in turn; a late one (``inbound.late``) draws its delay, and with
+    ``pallets_min`` each its load, from its own stream."""
     spec = scenario.inbound
     if spec.every_h is None:
         return []
     last = spec.last_arrival_h if spec.last_arrival_h is not None else scenario.horizon_h
     rng = keyed_rng(scenario.seed, "inbound.late")
+    loads = keyed_rng(scenario.seed, "inbound.pallets")
     out = []
     k = 0
     at_h = spec.first_arrival_h
@@ -291,7 +325,9 @@ def inbound_schedule(scenario: Scenario, docks: list[str]) -> list[InboundTrip]:
                 f"inbound:{k + 1}",
                 docks[k % len(docks)],
                 at_h * 3600.0,
-                spec.pallets,
+                spec.pallets
+                if spec.pallets_min is None
+                else int(loads.integers(spec.pallets_min, spec.pallets + 1)),
                 spec.unload_min * 60.0,
                 delay,
             )

@@ -21,6 +21,8 @@ __all__ = [
     "DemandSurge",
     "DisruptionsSpec",
     "DockClosure",
+    "DocksSpec",
+    "DoorSpec",
     "FleetSpec",
     "FloorSpec",
     "InboundSpec",
@@ -28,6 +30,7 @@ __all__ = [
     "LateTrucks",
     "LayoutSpec",
     "Lognormal",
+    "ReleaseSpec",
     "RobotBreakdowns",
     "RobotModel",
     "RoutingSpec",
@@ -324,8 +327,92 @@ class InboundSpec(_Strict):
     first_arrival_h: NonNeg = 1.0
     last_arrival_h: Pos | None = Field(None, description="default: the horizon")
     pallets: int = Field(26, ge=1, le=200, description="pallets per truck, at most")
+    pallets_min: int | None = Field(
+        None,
+        ge=1,
+        le=200,
+        description="each truck brings a number drawn uniformly from pallets_min..pallets "
+        "(default: every truck brings pallets)",
+    )
     unload_min: Pos = Field(1.5, description="unloading time per pallet (min)")
     late: LateTrucks | None = Field(None, description="how late trucks come (delay draw)")
+
+    @model_validator(mode="after")
+    def _pallets(self) -> InboundSpec:
+        if self.pallets_min is not None and self.pallets_min > self.pallets:
+            raise ValueError(
+                f"pallets_min ({self.pallets_min}) must not exceed pallets ({self.pallets})"
+            )
+        return self
+
+
+TruckClass = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class DoorSpec(_Strict):
+    """One dock door: the trucks it serves and the truck classes that fit it."""
+
+    kind: Literal["inbound", "outbound", "both"] = Field(
+        "both", description="which trucks it serves: inbound, outbound or both"
+    )
+    accepts: tuple[TruckClass, ...] | None = Field(
+        None, min_length=1, description="truck classes it takes (default: every class)"
+    )
+
+
+class DocksSpec(_Strict):
+    """The yard: door kinds, truck classes and who schedules the doors.
+
+    Absent, trucks take the doors in turn at fixed times (no yard). Given, the day's
+    inbound and outbound trucks are scheduled onto doors by ``scheduler`` and a yard
+    actor hands the doors out at run time, re-planning when a truck is late.
+    """
+
+    doors: tuple[DoorSpec, ...] = Field(
+        (), description="one entry per door (layout.docks of them); default: all 'both'"
+    )
+    outbound_class: TruckClass = Field("trailer", description="class of the outbound trucks")
+    inbound_class: TruckClass = Field("trailer", description="class of the inbound trucks")
+    scheduler: Literal["fcfs", "cpsat"] = Field(
+        "cpsat",
+        description="fcfs: trucks take the first free door in arrival order; cpsat: "
+        "OR-Tools CP-SAT plans the doors (weighted waiting + lateness) and re-plans",
+    )
+    time_limit_s: float = Field(
+        30.0, gt=0, le=600, description="CP-SAT wall-clock cap per (re-)plan (s)"
+    )
+    work_limit: float = Field(
+        0.5,
+        gt=0,
+        le=100,
+        description="CP-SAT deterministic time per sub-solve; with one worker the plan "
+        "depends on it, not on the machine's load",
+    )
+    resolve_after_min: NonNeg = Field(
+        10.0, description="re-plan when a truck is this late (min) and has not come"
+    )
+    slot_min: float = Field(1.0, ge=1 / 60, le=60, description="door start grid (min)")
+    lateness_weight: int = Field(
+        5, ge=0, le=10_000, description="a second late costs this many seconds of waiting"
+    )
+    inbound_window_min: NonNeg = Field(
+        120.0, description="an inbound truck is due this long after its unloading could end"
+    )
+
+    def door_kinds(self, n: int) -> tuple[DoorSpec, ...]:
+        """The ``n`` doors' specs (all ``both`` when none are listed)."""
+        return self.doors or (DoorSpec(),) * n
+
+
+class ReleaseSpec(_Strict):
+    """How orders reach the stations: ``continuous`` (as soon as a slot is free,
+    earliest cutoff first) or ``waves`` (an order waits until the wave of its truck
+    opens, ``wave_lead_min`` before that truck's cutoff)."""
+
+    mode: Literal["continuous", "waves"] = "continuous"
+    wave_lead_min: Pos = Field(
+        60.0, description="a wave opens this long (min) before its truck's cutoff"
+    )
 
 
 class StockSpec(_Strict):
@@ -533,6 +620,11 @@ class Scenario(_Strict):
     trucks: TrucksSpec = TrucksSpec()
     inbound: InboundSpec = InboundSpec()
     stock: StockSpec | None = None
+    docks: DocksSpec | None = Field(
+        None, description="door kinds and the dock scheduler (default: doors in turn)"
+    )
+    release: ReleaseSpec = ReleaseSpec()
+
     disruptions: DisruptionsSpec = DisruptionsSpec()
     policies: PoliciesSpec = PoliciesSpec()
     runtime: RuntimeSpec = RuntimeSpec()
@@ -546,5 +638,40 @@ class Scenario(_Strict):
             raise ValueError(
                 "stock: replenishment brings goods on inbound trucks, but there are none; "
                 "set inbound.every_h (or remove the stock section)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _docks(self) -> Scenario:
+        d = self.docks
+        if d is None:
+            return self
+        n = self.layout.docks
+        if d.doors and len(d.doors) != n:
+            raise ValueError(
+                f"docks.doors: {len(d.doors)} doors listed but layout.docks is {n}; list "
+                f"one entry per door or set layout.docks to {len(d.doors)}"
+            )
+        doors = d.door_kinds(n)
+        for direction, cls, present in (
+            ("outbound", d.outbound_class, True),
+            ("inbound", d.inbound_class, self.inbound.every_h is not None),
+        ):
+            fits = [
+                k
+                for k, door in enumerate(doors)
+                if door.kind in ("both", direction)
+                and (door.accepts is None or cls in door.accepts)
+            ]
+            if present and not fits:
+                raise ValueError(
+                    f"docks.doors: no door takes {direction} trucks of class {cls!r} "
+                    f"(docks.{direction}_class), but {direction} trucks are scheduled; give a "
+                    f"door kind '{direction}' or 'both' that accepts {cls!r}"
+                )
+        if self.disruptions.dock_closures:
+            raise ValueError(
+                "disruptions.dock_closures: with a docks: section the yard hands out the "
+                "doors, and it does not close them yet; drop one of the two"
             )
         return self
