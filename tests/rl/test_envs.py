@@ -104,8 +104,8 @@ def test_the_candidates_hold_every_heuristics_answer_and_the_observation_is_boun
     assert seen > 10
 
 
-def test_the_reward_is_the_twins_travel_waiting_and_lines() -> None:
-    env = SlottingEnv(CFG)
+def test_the_window_reward_is_the_fleets_travel_waiting_and_lines() -> None:
+    env = SlottingEnv(EnvConfig("tiny", ("horizon_h=0.2",), reward="window"))
     env.reset(seed=2)
     total_travel = total_lines = 0.0
     total_reward = 0.0
@@ -124,3 +124,65 @@ def test_the_reward_is_the_twins_travel_waiting_and_lines() -> None:
 def test_a_bad_config_names_the_value() -> None:
     with pytest.raises(ValueError, match="k must be >= 3"):
         EnvConfig("tiny", (), k=1)
+    with pytest.raises(ValueError, match="reward must be decision or window"):
+        EnvConfig("tiny", (), reward="fleet")
+
+
+def _credited(env: Any, seed: int) -> tuple[float, float, dict[int, float]]:
+    """Run an episode answering candidate 0; credited travel, reward sum, credits."""
+    env.reset(seed=seed)
+    travel = total = 0.0
+    credits: dict[int, float] = {}
+    done = False
+    while not done:
+        _, r, done, _, info = env.step(0)
+        travel += info["travel"]
+        total += r
+        assert r == pytest.approx(sum(v for _, v in info["credits"]))
+        for n, v in info["credits"]:
+            assert n not in credits and n <= info["decision"]
+            credits[n] = v
+    return travel, total, credits
+
+
+def test_dispatch_credits_each_tasks_fetch_and_every_decision_once() -> None:
+    env = DispatchEnv(CFG)
+    travel, total, credits = _credited(env, 4)
+    legs = env.legs
+    fleet = sum(r.travel for r in env._robots)
+    # The ledger holds every step the fleet moved, by leg ...
+    assert sum(t for t, _ in legs.values()) == fleet > 0
+    # ... and every task started in the episode is credited with its own fetch legs.
+    assert travel == legs["to_pod"][0] + legs["to_station"][0] > 0
+    assert sorted(credits) == list(range(1, env._credit.n + 1))
+    assert total == pytest.approx(sum(credits.values()))
+
+
+def test_slotting_credits_each_return_trip_and_the_pods_next_fetch() -> None:
+    env = SlottingEnv(CFG)
+    travel, _, credits = _credited(env, 4)
+    legs = env.legs
+    fetch = legs["to_pod"][0] + legs["to_station"][0]
+    # Every return trip follows a decision of the episode; a fetch counts only when the
+    # pod was stored by one (not a pod's first trip from its initial cell).
+    assert legs["to_storage"][0] < travel < legs["to_storage"][0] + fetch
+    assert sorted(credits) == list(range(1, env._credit.n + 1))
+
+
+def test_a_dispatch_answer_can_give_the_robot_an_alternative_task() -> None:
+    from logitwin.control.dispatch import split_answer
+
+    st = DecisionStepper(EnvConfig("demo", ("horizon_h=0.2",)).load(), "dispatch")
+    d = st.start()
+    while d is not None and not d.alternatives:
+        d = st.step(d.idle[0][0])
+    assert d is not None, "no decision had an alternative task"
+    robot = d.idle[0][0]
+    pod, cell = d.alternatives[0][:2]
+    with pytest.raises(ValueError, match="chose task"):
+        split_answer((robot, len(d.alternatives) + 1), d)
+    st.step((robot, 1))
+    allocator: Any = st.twin.system.actor("allocator")  # type: ignore[attr-defined]
+    assert allocator.tasks[robot][1] == cell and allocator.pod_busy[pod]
+    assert not allocator.pod_busy[d.pod]  # this task waits for the next robot
+    st.close()

@@ -57,7 +57,7 @@ def test_training_writes_checkpoints_logs_and_a_registered_onnx_policy(
     meta = pv.meta
     assert meta["kind"] == kind and meta["version"] == 1
     assert meta["algorithm"].startswith("MaskablePPO")
-    assert meta["observation"]["k"] == (16 if kind == "slotting" else 8)
+    assert meta["observation"]["k"] == 16
     assert meta["training"]["scenario"] == "tiny" and meta["training"]["seed"] == 1
     assert meta["latency"]["p99_ms"] > 0 and meta["code_version"] and meta["created"]
 

@@ -21,7 +21,7 @@ from logitwin.actors.messages import (
     Unavailable,
 )
 from logitwin.actors.runtime import Actor, System, handles
-from logitwin.control.dispatch import DispatchDecision, DispatchPolicy
+from logitwin.control.dispatch import DispatchDecision, DispatchPolicy, split_answer
 from logitwin.control.slotting import SlottingDecision, SlottingPolicy
 from logitwin.control.stock import Backorder, StockLedger
 
@@ -271,11 +271,14 @@ class Allocator(Actor):
                 return
             _, _, station, pod = best
             cell = self.pod_cell[pod]
-            decision = self._dispatch_decision(station, pod, len(self.pending[station][pod]))
-            robot = self._dispatcher.choose(decision)
-            if robot not in self.idle:
-                raise ValueError(f"dispatch policy chose robot {robot}, which is not idle")
-            self._shadow_dispatch(decision, robot)
+            decision, alternatives = self._dispatch_decision(
+                station, pod, len(self.pending[station][pod])
+            )
+            robot, task = split_answer(self._dispatcher.choose(decision), decision)
+            self._shadow_dispatch(decision, robot, task)
+            if task:
+                station, pod = alternatives[task - 1]
+                cell = self.pod_cell[pod]
             lines = self.pending[station].pop(pod)
             del self.idle[robot]
             self.pod_busy[pod] = True
@@ -295,9 +298,12 @@ class Allocator(Actor):
                 dispatched=self._task_seq,
             )
 
-    def _dispatch_decision(self, station: str, pod: int, lines: int) -> DispatchDecision:
+    def _dispatch_decision(
+        self, station: str, pod: int, lines: int
+    ) -> tuple[DispatchDecision, list[tuple[str, int]]]:
         """The decision for ``pod``'s trip to ``station``, with the other tasks that
-        could go now (the oldest waiting pod of each station below its limit)."""
+        could go now (the oldest waiting pod of each station below its limit), and the
+        alternatives a policy may give the robot instead (station, pod)."""
         others = []
         for s, waiting in self.pending.items():
             if self.committed[s] >= self.limit[s]:
@@ -307,17 +313,56 @@ class Allocator(Actor):
                     others.append((self.pod_cell[p], self.station_cells[s]))
                     break
         idle = tuple((r, c, self._idle_since.get(r, 0.0)) for r, c in sorted(self.idle.items()))
-        return DispatchDecision(self.now, pod, self.pod_cell[pod], self.station_cells[station],
-                                lines, idle, tuple(others))  # fmt: skip
+        alternatives = self._alternatives(station, pod, [c for _, c, _ in idle])
+        alt = tuple((p, self.pod_cell[p], self.station_cells[s], len(self.pending[s][p]))
+                    for s, p in alternatives)  # fmt: skip
+        decision = DispatchDecision(self.now, pod, self.pod_cell[pod],
+                                    self.station_cells[station], lines, idle, tuple(others),
+                                    alt)  # fmt: skip
+        return decision, alternatives
 
-    def _shadow_dispatch(self, decision: DispatchDecision, robot: int) -> None:
+    def _alternatives(self, station: str, pod: int, idle: list[int]) -> list[tuple[str, int]]:
+        """Tasks an idle robot could serve instead of ``pod``'s: of each station below its
+        limit, among its oldest waiting pods, the one with most lines and the shortest
+        trip (an idle robot to the pod, the pod to the station)."""
+        out: list[tuple[str, int]] = []
+        for s, waiting in self.pending.items():
+            if not waiting or self.committed[s] >= self.limit[s]:
+                continue
+            to_station = self._dist_from(self.station_cells[s])
+            most: tuple[int, int] | None = None
+            short: tuple[int, int] | None = None
+            seen = 0
+            for p, plines in waiting.items():
+                if self.pod_busy[p] or (s == station and p == pod):
+                    continue
+                d = self._dist_from(self.pod_cell[p])
+                trip = min(int(d[c]) for c in idle) + int(to_station[self.pod_cell[p]])
+                if most is None or len(plines) > most[0]:
+                    most = (len(plines), p)
+                if short is None or trip < short[0]:
+                    short = (trip, p)
+                seen += 1
+                if seen >= _LOOK:
+                    break
+            for best in (most, short):
+                if best is not None and (s, best[1]) not in out:
+                    out.append((s, best[1]))
+        return out
+
+    def _shadow_dispatch(self, decision: DispatchDecision, robot: int, task: int) -> None:
         shadow = self._shadow.get("dispatch")
         if shadow is None:
             return
-        other = shadow.choose(decision)  # type: ignore[arg-type]
-        d = self._dist_from(decision.pod_cell)
+        other, other_task = split_answer(shadow.choose(decision), decision)  # type: ignore[arg-type]
         cells = {r: c for r, c, _ in decision.idle}
-        extra = int(d[cells[other]]) - int(d[cells[robot]])
+
+        def pod_cell(j: int) -> int:
+            return decision.pod_cell if j == 0 else decision.alternatives[j - 1][1]
+
+        extra = int(self._dist_from(pod_cell(other_task))[cells[other]]) - int(
+            self._dist_from(pod_cell(task))[cells[robot]]
+        )
         self.set(shadow_dispatch=[decision.pod, robot, other, extra])
 
     @handles(ReturnPod)
@@ -338,7 +383,7 @@ class Allocator(Actor):
             raise ValueError(f"slotting policy chose cell {cell}, which is not free storage")
         shadow = self._shadow.get("slotting")
         if shadow is not None:
-            other = shadow.choose(decision)  # type: ignore[arg-type]
+            other = int(shadow.choose(decision))  # type: ignore[arg-type]
             d = self._dist_from(msg.cell)
             self.set(shadow_slotting=[msg.pod, cell, other, int(d[other]) - int(d[cell])])
         self.free_storage.discard(cell)

@@ -115,6 +115,10 @@ class Robot(Actor):
         self.target: int | None = None
         self.travel = 0
         self.waited = 0
+        # Each arrival's steps by leg, when someone asks for them (the RL environments
+        # credit a leg to the decision that started it): (status, task, pod, moved,
+        # waited); None: not kept (a long run would grow it without bound).
+        self.ledger: list[tuple[str, int, int, int, int]] | None = None
         self._pod = -1
         self._station = ""
         self._orders: tuple[str, ...] = ()
@@ -256,6 +260,9 @@ class Robot(Actor):
         # The steps count even when the arrival is at a goal we already replaced.
         soc = self.battery.drain(self.soc, msg.moved)
         self.set(soc=soc, travel=self.travel + msg.moved, waited=self.waited + msg.waited)
+        if self.ledger is not None:
+            task = self.task if self.task is not None else -1
+            self.ledger.append((self.status, task, self._pod, msg.moved, msg.waited))
         if msg.cell != self.target:
             return
         self.target = None

@@ -16,10 +16,12 @@ from logitwin.control.slotting import SiteView
 
 __all__ = [
     "AssignmentDispatch",
+    "DispatchAnswer",
     "DispatchDecision",
     "DispatchPolicy",
     "FifoDispatch",
     "NearestIdleDispatch",
+    "split_answer",
 ]
 
 
@@ -37,6 +39,9 @@ class DispatchDecision:
         idle: the idle robots, ascending: (robot, cell, idle since (s)); the answer is
             one of the robots.
         others: other tasks waiting to be dispatched now: (pod cell, station cell).
+        alternatives: tasks the robot may serve instead of this one: (pod, pod cell,
+            station cell, lines); a policy that takes alternative ``j`` answers
+            ``(robot, j + 1)`` (see :data:`DispatchAnswer`). Heuristics ignore them.
     """
 
     time: float
@@ -46,13 +51,36 @@ class DispatchDecision:
     lines: int
     idle: tuple[tuple[int, int, float], ...]
     others: tuple[tuple[int, int], ...] = ()
+    alternatives: tuple[tuple[int, int, int, int], ...] = ()
+
+
+# A robot for this task, or (robot, task): task 0 is this task, task j >= 1 the
+# decision's alternative j - 1 (the robot serves that task instead; this one waits).
+DispatchAnswer = int | tuple[int, int]
+
+
+def split_answer(answer: DispatchAnswer, decision: DispatchDecision) -> tuple[int, int]:
+    """``(robot, task)`` of a dispatch answer, checked against ``decision``'s options.
+
+    Raises:
+        ValueError: the robot is not idle or the task is not one of the decision's.
+    """
+    robot, task = (answer, 0) if isinstance(answer, int) else (int(answer[0]), int(answer[1]))
+    if all(r != robot for r, _, _ in decision.idle):
+        raise ValueError(f"dispatch policy chose robot {robot}, which is not idle")
+    if not 0 <= task <= len(decision.alternatives):
+        raise ValueError(
+            f"dispatch policy chose task {task}; this decision has tasks 0.."
+            f"{len(decision.alternatives)} (0: pod {decision.pod}'s, j: alternative j - 1)"
+        )
+    return robot, task
 
 
 class DispatchPolicy(Protocol):
-    """Chooses the robot for a task."""
+    """Chooses the robot for a task (and may give it one of the alternatives instead)."""
 
-    def choose(self, decision: DispatchDecision) -> int:
-        """One robot of ``decision.idle``."""
+    def choose(self, decision: DispatchDecision) -> DispatchAnswer:
+        """One robot of ``decision.idle``, or ``(robot, task)``."""
         ...
 
 

@@ -131,19 +131,32 @@ def _decisions(kind: str, site: SiteView, rng: np.random.Generator, n: int) -> l
             idle = tuple((r, int(cells[j]), float(rng.uniform(0, k + 1)))
                          for j, r in enumerate(robots))  # fmt: skip
             others = tuple((int(c), stations[0]) for c in rng.choice(storage, k % 4))
-            out.append(DispatchDecision(float(k), int(rng.integers(len(site.pod_turnover))),
+            pods = len(site.pod_turnover)
+            alt = () if k % 3 == 0 else tuple(
+                (int(rng.integers(pods)), int(c), stations[j % len(stations)],
+                 int(rng.integers(1, 5))) for j, c in enumerate(rng.choice(storage, k % 5))
+            )  # fmt: skip
+            out.append(DispatchDecision(float(k), int(rng.integers(pods)),
                                         int(cells[-1]), stations[k % len(stations)],
-                                        int(rng.integers(1, 5)), idle, others))  # fmt: skip
+                                        int(rng.integers(1, 5)), idle, others, alt))  # fmt: skip
     return out
+
+
+def _dispatch_options(d: DispatchDecision) -> tuple[Any, ...]:
+    """A dispatch decision's answers: an idle robot (this task), or (robot, task j)."""
+    robots = tuple(r for r, _, _ in d.idle)
+    pairs = tuple((r, j) for r in robots for j in range(len(d.alternatives) + 1))
+    return robots + pairs
 
 
 def check_policy(kind: str, make: Factory, site: SiteView, n: int = 200) -> dict[str, float]:
     """Check that ``make(site, rng)`` is a correct policy of ``kind``.
 
-    Promises: every answer is one of the decision's options (a free cell, an idle
-    robot); a decision with one option gets it; an empty decision raises ``ValueError``;
-    two policies made with equal random streams answer the same decisions alike
-    (reproducible runs). Returns decision latency (p50, p99, in ms) for the record.
+    Promises: every answer is one of the decision's options (a free cell; an idle
+    robot, or an idle robot and one of the decision's tasks); a decision with one option
+    gets it; an empty decision raises ``ValueError``; two policies made with equal random
+    streams answer the same decisions alike (reproducible runs). Returns decision latency
+    (p50, p99, in ms) for the record.
 
     Raises:
         PolicyCheckError: the first broken promise, with the decision.
@@ -156,7 +169,7 @@ def check_policy(kind: str, make: Factory, site: SiteView, n: int = 200) -> dict
         t0 = time.perf_counter()
         got = a.choose(d)
         times.append(time.perf_counter() - t0)
-        options = d.free if kind == "slotting" else tuple(r for r, _, _ in d.idle)
+        options = d.free if kind == "slotting" else _dispatch_options(d)
         if got not in options:
             raise PolicyCheckError(f"{kind} policy answered {got!r}, not one of {options}: {d}")
         if b.choose(d) != got:

@@ -38,7 +38,13 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--ent-coef", type=float, default=0.01)
     t.add_argument("--imitate", help="warm start: imitate this heuristic first (e.g. "
                    "nearest_free, class_based, assignment)")  # fmt: skip
-    t.add_argument("--k", type=int, help="candidates per decision (default 16 / 8)")
+    t.add_argument(
+        "--reward",
+        choices=["decision", "window"],
+        default="decision",
+        help="each decision's own measured legs (default), or the fleet between two decisions",
+    )
+    t.add_argument("--k", type=int, help="candidates per decision (default 16)")
     t.add_argument("--out", type=Path, help="run folder (default runs/train-KIND-TIME)")
     t.add_argument("--name", help="register as this policy name (default KIND-SCENARIO)")
     t.add_argument("--no-register", action="store_true", help="train only")
@@ -104,7 +110,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         rates = [float(x) for x in args.lr.split(",") if x.strip()]
         seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
-        config = EnvConfig(args.scenario, tuple(args.overrides), args.k)
+        config = EnvConfig(args.scenario, tuple(args.overrides), args.k, reward=args.reward)
         base = TrainSettings(n_steps=args.n_steps, batch_size=args.batch_size,
                              gamma=args.gamma, ent_coef=args.ent_coef)  # fmt: skip
         settings = with_lr(base, rates)

@@ -4,7 +4,8 @@ A decision has as many options as the site has free cells or idle robots (thousa
 big floor), so a policy never sees all of them: a cheap pre-rank keeps ``k`` candidates,
 each described by a few features, and the action is an index into the candidates. The
 pre-rank always holds the heuristics' own answers (nearest free and class-based cell;
-nearest, longest-idle and assignment robot), so a policy can at least imitate them.
+nearest, longest-idle and assignment robot), so a policy can at least imitate them; a
+dispatch candidate may also give the robot one of the decision's alternative tasks.
 
 Observations are a pure function of the decision and the :class:`SiteView`: the training
 environment and the served policy build exactly the same vector.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from logitwin.control.dispatch import AssignmentDispatch, DispatchDecision
+from logitwin.control.dispatch import AssignmentDispatch, DispatchAnswer, DispatchDecision
 from logitwin.control.slotting import SiteView, SlottingDecision
 
 __all__ = ["DispatchObserver", "ObsSpec", "SlottingObserver", "make_observer"]
@@ -184,16 +185,19 @@ class SlottingObserver:
 class DispatchObserver:
     """Candidates and features of a dispatch decision.
 
-    Candidates, in order, without repeats: the robot the travel-time assignment gives
-    this task, the longest-idle robot, then idle robots nearest to the pod first, up to
-    ``k``.
+    A candidate is a robot and a task: this decision's task (index 0) or one of its
+    alternatives (the robot serves that one instead). Candidates, in order, without
+    repeats: the robot the travel-time assignment gives this task, the longest-idle
+    robot, the nearest idle robot to this task's pod, then each alternative with its
+    nearest idle robot, then more idle robots for this task nearest first, up to ``k``.
+    An answer for this task is the robot alone, as the heuristics answer.
 
     Args:
         site: the site.
         k: candidates per decision.
     """
 
-    def __init__(self, site: SiteView, k: int = 8) -> None:
+    def __init__(self, site: SiteView, k: int = 16) -> None:
         if k < 3:
             raise ValueError(f"k must be >= 3 (the heuristics' answers), got {k}")
         self.k = k
@@ -203,21 +207,26 @@ class DispatchObserver:
         self._stations = max(1, len(site.stations))
         self.spec = ObsSpec(
             "dispatch", k,
-            ("valid", "travel_to_pod", "idle_for", "travel_to_station",
-             "travel_to_other_task", "is_nearest", "is_assignment", "is_longest_idle"),
-            ("lines", "idle_share", "other_tasks", "pod_to_station", "time_of_day"),
+            ("valid", "travel_to_pod", "idle_for", "pod_to_station", "task_lines",
+             "is_this_task", "is_nearest", "is_assignment", "is_longest_idle"),
+            ("lines", "idle_share", "other_tasks", "alternatives", "pod_to_station",
+             "time_of_day"),
         )  # fmt: skip
 
-    def observe(self, decision: DispatchDecision) -> tuple[np.ndarray, list[int]]:
-        """The observation and the candidate robots (index = action)."""
+    def observe(self, decision: DispatchDecision) -> tuple[np.ndarray, list[DispatchAnswer]]:
+        """The observation and the candidate answers (index = action)."""
         k, scale = self.k, self._d.scale
         idle = decision.idle
-        d_pod = self._d.row(decision.pod_cell)
         cells = np.fromiter((c for _, c, _ in idle), dtype=np.int64, count=len(idle))
         robots = np.fromiter((r for r, _, _ in idle), dtype=np.int64, count=len(idle))
         since = np.fromiter((s for _, _, s in idle), dtype=np.float64, count=len(idle))
-        d = d_pod[cells] if len(idle) else np.zeros(0, dtype=np.int64)
-        nearest = _top(d * (int(robots.max(initial=0)) + 1) + robots, k)
+        # Task 0 is this decision's; task j >= 1 its alternative j - 1.
+        tasks = [(decision.pod_cell, decision.station, decision.lines)]
+        tasks += [(c, s, n) for _, c, s, n in decision.alternatives]
+        rows = [self._d.row(c) for c, _, _ in tasks]
+        d0 = rows[0][cells] if len(idle) else np.zeros(0, dtype=np.int64)
+        tie = int(robots.max(initial=0)) + 1
+        nearest = _top(d0 * tie + robots, k)
         fifo = int(np.lexsort((robots, since))[0]) if len(idle) else -1
         assign = -1
         if len(idle) > 1 and decision.others:
@@ -225,43 +234,47 @@ class DispatchObserver:
             assign = int(np.flatnonzero(robots == robot)[0])
         elif len(idle):
             assign = int(nearest[0])
-        chosen: list[int] = []
-        for i in (assign, fifo, *(int(j) for j in nearest)):
-            if i >= 0 and i not in chosen and len(chosen) < k:
-                chosen.append(i)
+        chosen: list[tuple[int, int]] = []
+        first = [(i, 0) for i in (assign, fifo, int(nearest[0]) if len(idle) else -1)]
+        alts = [(int(np.argmin(rows[j][cells] * tie + robots)), j)
+                for j in range(1, len(tasks)) if len(idle)]  # fmt: skip
+        rest = [(int(i), 0) for i in nearest[1:]]
+        for c in (*first, *alts, *rest):
+            if c[0] >= 0 and c not in chosen and len(chosen) < k:
+                chosen.append(c)
         nf = len(self.spec.cand)
         obs = np.zeros(k * nf + len(self.spec.glob), dtype=np.float32)
-        if chosen:
-            idx = np.asarray(chosen, dtype=np.int64)
-            c = cells[idx]
-            block = obs[: k * nf].reshape(k, nf)
-            n = len(idx)
-            block[:n, 0] = 1.0
-            block[:n, 1] = np.minimum(1.0, d[idx] / scale)
-            block[:n, 2] = np.clip((decision.time - since[idx]) / _IDLE_SCALE_S, 0.0, 1.0)
-            block[:n, 3] = np.minimum(1.0, self._d.to_station[c] / scale)
-            other = np.ones(n)
-            for pod_cell, _ in decision.others:
-                other = np.minimum(other, self._d.row(pod_cell)[c] / scale)
-            block[:n, 4] = other
-            block[:n, 5] = idx == nearest[0]
-            block[:n, 6] = idx == assign
-            block[:n, 7] = idx == fifo
+        block = obs[: k * nf].reshape(k, nf)
+        for n, (i, j) in enumerate(chosen):
+            _, station, lines = tasks[j]
+            block[n, 0] = 1.0
+            block[n, 1] = min(1.0, rows[j][cells[i]] / scale)
+            block[n, 2] = min(1.0, max(0.0, (decision.time - since[i]) / _IDLE_SCALE_S))
+            block[n, 3] = min(1.0, rows[j][station] / scale)
+            block[n, 4] = min(1.0, lines / 10.0)
+            block[n, 5] = j == 0
+            block[n, 6] = j == 0 and i == nearest[0]
+            block[n, 7] = j == 0 and i == assign
+            block[n, 8] = j == 0 and i == fifo
         g = k * nf
         obs[g] = min(1.0, decision.lines / 10.0)
         obs[g + 1] = min(1.0, len(idle) / self._robots)
         obs[g + 2] = min(1.0, len(decision.others) / self._stations)
-        obs[g + 3] = min(1.0, float(d_pod[decision.station]) / scale)
-        obs[g + 4] = (decision.time % _DAY_S) / _DAY_S
-        return obs, [int(robots[i]) for i in chosen]
+        obs[g + 3] = min(1.0, len(decision.alternatives) / (2 * self._stations))
+        obs[g + 4] = min(1.0, float(rows[0][decision.station]) / scale)
+        obs[g + 5] = (decision.time % _DAY_S) / _DAY_S
+        answers: list[DispatchAnswer] = [
+            int(robots[i]) if j == 0 else (int(robots[i]), j) for i, j in chosen
+        ]
+        return obs, answers
 
 
 def make_observer(
     kind: str, site: SiteView, k: int | None = None
 ) -> SlottingObserver | DispatchObserver:
-    """The observer for ``kind`` (``k`` candidates; default 16 slotting, 8 dispatch)."""
+    """The observer for ``kind`` (``k`` candidates; default 16)."""
     if kind == "slotting":
         return SlottingObserver(site, k or 16)
     if kind == "dispatch":
-        return DispatchObserver(site, k or 8)
+        return DispatchObserver(site, k or 16)
     raise ValueError(f"unknown decision kind {kind!r}; expected slotting or dispatch")

@@ -95,12 +95,13 @@ class OnnxPolicy:
                 f"with k={k} has {want}; export it again from its model.zip"
             )
 
-    def choose(self, decision: Any) -> int:
-        """The candidate with the highest logit among those that exist."""
+    def choose(self, decision: Any) -> Any:
+        """The candidate with the highest logit among those that exist (a cell; a robot,
+        or ``(robot, task)`` for a dispatch alternative)."""
         options = decision.free if self.kind == "slotting" else decision.idle
         if not options:
             raise ValueError(f"no option for pod {decision.pod}: nothing to choose")
-        if len(options) == 1:
+        if len(options) == 1 and (self.kind == "slotting" or not decision.alternatives):
             only = options[0]
             return int(only if self.kind == "slotting" else only[0])
         obs, candidates = self._observer.observe(decision)

@@ -36,12 +36,13 @@ class _Handover:
     def __init__(self, out: queue.Queue[tuple[str, Any]], inbox: queue.Queue[Any]) -> None:
         self._out, self._in = out, inbox
 
-    def choose(self, decision: Any) -> int:
+    def choose(self, decision: Any) -> Any:
         self._out.put(("decision", decision))
         action = self._in.get()
         if action is _STOP:
             raise _Stopped
-        return int(action)
+        # A dispatch answer may be (robot, task): it goes through as it is.
+        return tuple(int(x) for x in action) if isinstance(action, tuple) else int(action)
 
 
 class DecisionStepper:
@@ -103,8 +104,9 @@ class DecisionStepper:
         self._thread.start()
         return self._next()
 
-    def step(self, action: int) -> Any:
-        """Answer the pending decision with ``action``; run to the next one."""
+    def step(self, action: Any) -> Any:
+        """Answer the pending decision with ``action`` (a cell, a robot, or a dispatch
+        ``(robot, task)``); run to the next one."""
         if self.done or self._thread is None:
             raise RuntimeError("no decision is pending (start first; the run may be over)")
         self._in.put(action)

@@ -66,8 +66,11 @@ class TrainSettings:
                 f"n_steps ({self.n_steps}) and batch_size ({self.batch_size}) must be >= 2, "
                 f"n_epochs ({self.n_epochs}) >= 1"
             )
-        if not 0 < self.gamma <= 1 or not 0 < self.gae_lambda <= 1:
-            raise ValueError(f"gamma ({self.gamma}) and gae_lambda ({self.gae_lambda}) in (0, 1]")
+        if not 0 <= self.gamma <= 1 or not 0 < self.gae_lambda <= 1:
+            raise ValueError(
+                f"gamma ({self.gamma}) must be in [0, 1] and gae_lambda ({self.gae_lambda}) "
+                "in (0, 1]"
+            )
         if not self.net or min(self.net) < 1:
             raise ValueError(f"net must list layer widths >= 1, got {self.net}")
 
@@ -184,6 +187,8 @@ def train(
         callbacks: list[Any] = [ckpt]
         if max_minutes is not None:
             callbacks.append(_TimeBox(max_minutes * 60.0))
+        if config.reward == "decision":
+            callbacks.append(_CreditBack())
         model.learn(timesteps, callback=callbacks, progress_bar=progress, tb_log_name=kind)
         model.save(str(run / "model.zip"))
     finally:
@@ -209,6 +214,57 @@ def _TimeBox(limit_s: float) -> Any:
             return time.perf_counter() - self._t0 < limit_s
 
     return TimeBox()
+
+
+def _CreditBack() -> Any:
+    """A callback that moves each decision's credit (``info["credits"]``, settled steps
+    later) back to the rollout step that made the decision, then recomputes returns and
+    advantages. A decision whose credit is not settled within the rollout gets its
+    value estimate as reward (no advantage: it teaches nothing rather than noise)."""
+    import torch
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class CreditBack(BaseCallback):
+        def _on_training_start(self) -> None:
+            self._episode = [0] * self.training_env.num_envs
+
+        def _on_rollout_start(self) -> None:
+            self._where: dict[tuple[int, int, int], int] = {}  # (env, episode, decision)
+            self._credit: dict[tuple[int, int, int], float] = {}
+
+        def _on_step(self) -> bool:
+            model: Any = self.model
+            pos = model.rollout_buffer.pos  # the row this step is written to
+            for i, (info, done) in enumerate(zip(self.locals["infos"], self.locals["dones"],
+                                                 strict=True)):  # fmt: skip
+                ep = self._episode[i]
+                self._where[(i, ep, int(info["decision"]))] = pos
+                for n, v in info["credits"]:
+                    self._credit[(i, ep, int(n))] = float(v)
+                if done:
+                    self._episode[i] += 1
+            return True
+
+        def _on_rollout_end(self) -> None:
+            model: Any = self.model
+            buf = model.rollout_buffer
+            settled = 0
+            rewards = buf.values.copy()
+            for key, pos in self._where.items():
+                v = self._credit.get(key)
+                if v is not None:
+                    rewards[pos, key[0]] = v
+                    settled += 1
+            buf.rewards[:] = rewards
+            with torch.no_grad():
+                last = model.policy.predict_values(
+                    torch.as_tensor(model._last_obs, dtype=torch.float32)
+                )
+            buf.compute_returns_and_advantage(last_values=last,
+                                              dones=model._last_episode_starts)  # fmt: skip
+            self.logger.record("credit/settled_share", settled / max(1, len(self._where)))
+
+    return CreditBack()
 
 
 def validation_return(kind: str, config: EnvConfig, model: Any, episodes: int) -> float:
