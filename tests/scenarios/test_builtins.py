@@ -20,6 +20,7 @@ def _run_and_validate(name, tmp_path):
 def test_builtins_are_covered():
     assert set(builtin_names()) == {
         "tiny", "demo", "peak_day", "robot_outage", "dock_closure", "black_friday", "dock_peak",
+        "transport_day",
     }  # fmt: skip
 
 
@@ -104,3 +105,18 @@ def test_dock_peak_cpsat_waits_less_than_fcfs(tmp_path):
     best = run_scenario(load_scenario("dock_peak"), tmp_path / "c")
     assert best.kpis["yard_resolves"] > 0
     assert best.kpis["truck_wait_total_h"] < 0.8 * base.kpis["truck_wait_total_h"]
+
+
+def test_transport_day_runs_the_whole_transport_side(tmp_path):
+    """Inbound trucks and stock, doors planned by CP-SAT, delivery routes under EU hours:
+    goods come in and are picked, every shipment is delivered or still on its way (the
+    fleet is sized for the day), drivers' hours and emissions are reported."""
+    k = _run_and_validate("transport_day", tmp_path)
+    assert k["units_received"] > 0 and k["purchase_orders"] > 0 and k["lines_cross_docked"] > 0
+    assert 0.7 < k["fill_rate"] < 1.0  # stock runs out now and then, and comes back
+    assert k["trucks_served"] >= 14 and k["yard_resolves"] > 0
+    assert k["shipments_refused"] == 0
+    assert k["shipments_delivered"] > 0.8 * k["orders_shipped"]
+    assert k["on_time_delivery_share"] > 0.9
+    assert 0 < k["driver_driving_h"] < k["driver_duty_h"]
+    assert 1.0 < k["co2e_kg_per_shipment"] < 10.0

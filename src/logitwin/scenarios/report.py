@@ -47,6 +47,15 @@ _TRANSPORT_ROWS = (
     ("co2e_kg_per_shipment", "CO2e per shipment (kg, WTW)", "{:.2f}"),
     ("co2e_g_per_tkm", "CO2e per tonne-km (g, WTW)", "{:,.0f}"),
 )
+# Shown for runs with a yard (a ``docks:`` section).
+_YARD_ROWS = (
+    ("trucks_served", "trucks served at the doors", "{:,}"),
+    ("truck_wait_mean_min", "truck waiting in the yard, mean (min)", "{:.1f}"),
+    ("truck_wait_p95_min", "truck waiting in the yard, p95 (min)", "{:.1f}"),
+    ("truck_wait_total_h", "truck waiting in the yard, total (h)", "{:.2f}"),
+    ("door_utilisation", "door utilisation", "{:.1%}"),
+    ("yard_resolves", "dock schedule re-plans", "{:,}"),
+)
 # Shown when the run tracked stock (a ``stock:`` section).
 _STOCK_ROWS = (
     ("fill_rate", "lines filled from stock at once", "{:.1%}"),
@@ -68,6 +77,7 @@ def render_kpis(kpis: dict[str, Any], title: str = "KPIs") -> Table:
     rows = (
         _ROWS
         + (_TRANSPORT_ROWS if "shipments" in kpis else ())
+        + (_YARD_ROWS if "trucks_served" in kpis else ())
         + (_STOCK_ROWS if "fill_rate" in kpis else ())
     )
     for key, label, fmt in rows:
