@@ -41,8 +41,9 @@ from logitwin.control.forecast import (
     smape,
 )
 from logitwin.control.replenish import abc_classes
+from logitwin.scenarios.build import demand_params
 from logitwin.scenarios.loader import load_scenario
-from logitwin.sim.demand import Demand, DemandParams, zipf_weights
+from logitwin.sim.demand import Demand, zipf_weights
 
 
 class _Recorder(Actor):
@@ -63,23 +64,13 @@ def demo_history(seed: int, bucket_s: float) -> tuple[np.ndarray, int]:
     """Lines per (class, bucket) of the demo's demand with ``seed``, and the count of
     full buckets (the partial last one dropped)."""
     sc = load_scenario("demo", [f"seed={seed}"])
-    dem = sc.demand
-    stop_s = min(sc.horizon_h, dem.stop_h or sc.horizon_h) * 3600.0
-    params = DemandParams(
-        orders_per_hour=tuple(dem.orders_per_hour),
-        mean_lines=dem.mean_lines,
-        max_lines=dem.max_lines,
-        n_skus=sc.inventory.skus,
-        zipf_s=dem.zipf_s,
-        min_lead_s=dem.min_lead_s,
-        pack_s=dem.pack_s,
-        stop_s=stop_s,
-    )
+    params = demand_params(sc)
+    stop_s = params.stop_s
     system = LocalSystem(sc.seed)
     rec = system.spawn(_Recorder, "release")
     system.spawn(Demand, "demand", params=params, cutoffs=[], rng=system.rng("demand"))
     system.run(until=stop_s + 1.0)
-    classes = abc_classes(zipf_weights(sc.inventory.skus, dem.zipf_s))
+    classes = abc_classes(zipf_weights(sc.inventory.skus, sc.demand.zipf_s))
     full = int(stop_s // bucket_s)
     out = np.zeros((int(classes.max()) + 1, full))
     for t, skus in rec.orders:

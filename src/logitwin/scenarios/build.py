@@ -46,6 +46,7 @@ __all__ = [
     "Twin",
     "build_site",
     "build_twin",
+    "demand_params",
     "fleet_setup",
     "scenario_fleet",
     "spawn",
@@ -206,21 +207,7 @@ def spawn(
             quantities=stock is not None,
         )
         return
-    params = DemandParams(
-        orders_per_hour=tuple(dem.orders_per_hour),
-        mean_lines=dem.mean_lines,
-        max_lines=dem.max_lines,
-        n_skus=sc.inventory.skus,
-        zipf_s=dem.zipf_s,
-        min_lead_s=dem.min_lead_s,
-        pack_s=dem.pack_s,
-        stop_s=min(plan.horizon_s, (dem.stop_h or math.inf) * 3600.0),
-        surges=tuple(
-            (w.start_h * 3600.0, w.end_h * 3600.0, w.multiplier)
-            for w in sc.disruptions.demand_surges
-        ),
-        units_per_line=sc.stock.units_per_line if sc.stock is not None else None,
-    )
+    params = demand_params(sc)
     qty_rng = system.rng("demand.qty") if sc.stock is not None else None
     system.spawn(
         Demand, "demand", params=params, cutoffs=cutoffs, rng=system.rng("demand"), qty_rng=qty_rng
@@ -522,4 +509,26 @@ def _spawn_disruptions(
         events=[e for e in events if e[0] < horizon_s],
         robots=failing,
         rngs=[system.rng(f"{rid}.breakdowns") for rid, *_ in failing],
+    )
+
+
+def demand_params(sc: Scenario) -> DemandParams:
+    """The generated demand of ``sc`` (rates, lines, SKU mix, lead and pack times, when it
+    stops, surges)."""
+    dem = sc.demand
+    horizon_s = sc.horizon_h * 3600.0
+    return DemandParams(
+        orders_per_hour=tuple(dem.orders_per_hour),
+        mean_lines=dem.mean_lines,
+        max_lines=dem.max_lines,
+        n_skus=sc.inventory.skus,
+        zipf_s=dem.zipf_s,
+        min_lead_s=dem.min_lead_s,
+        pack_s=dem.pack_s,
+        stop_s=min(horizon_s, (dem.stop_h or math.inf) * 3600.0),
+        surges=tuple(
+            (w.start_h * 3600.0, w.end_h * 3600.0, w.multiplier)
+            for w in sc.disruptions.demand_surges
+        ),
+        units_per_line=sc.stock.units_per_line if sc.stock is not None else None,
     )
