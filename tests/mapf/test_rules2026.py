@@ -179,3 +179,17 @@ def test_a_robot_never_cuts_into_a_line_behind_a_robot_that_has_not_arrived():
         state = after
     # Robot 0 came back to 4 (its plan ends there); robot 1 still waits its turn at 5.
     assert state.loc == [4, 5] and entered[0][1] == 0 and ex.backlog(1) == 1
+
+
+def test_the_planner_heads_past_errands_its_staged_moves_already_reach(tmp_path):
+    # One robot in a corridor at cell 0 facing east; its task: cells 2 then 5. Its staged
+    # moves pass cell 2 and end on cell 3: the plan goes on east to cell 5, not back to 2.
+    p = _problem(tmp_path, ["......"], [0], [(2, 5)])
+    planner = PibtPlanner2026(p, 10)
+    view = PlannerView(
+        loc=[3], ori=[0], backlog=[3], staged_cells=[[0, 1, 2, 3]], task_of=[0],
+        opened=[False], open_tasks={0: 0}, errands=[(2, 5)], holder={0: 0}, tick=0,
+    )  # fmt: skip
+    plan = planner.plan(view, 1.0)
+    assert plan.schedule == [0]
+    assert plan.actions[0][:2] == [0, 0]  # F, F: on to cell 5

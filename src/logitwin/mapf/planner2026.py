@@ -238,6 +238,18 @@ class PibtPlanner2026:
             out[movable[a]] = free_tasks[t]
         return out
 
+    def _left(self, view: PlannerView, i: int) -> list[int]:
+        """The errands of robot ``i``'s current task still to do once its staged moves
+        are done (errands the staged moves pass are done before the predicted state)."""
+        t = view.task_of[i]
+        if t < 0:
+            return []
+        left = list(view.errands[t][view.open_tasks.get(t, 0) :])
+        for c in view.staged_cells[i][1:]:
+            if left and c == left[0]:
+                left.pop(0)
+        return left
+
     def plan(self, view: PlannerView, budget_s: float) -> Plan2026:
         """Schedule, then roll PIBT out ``steps`` actions. New distance tables are made
         while ``table_share`` of the budget lasts; a robot whose goal has none yet plans
@@ -252,9 +264,10 @@ class PibtPlanner2026:
             t = schedule[i]
             if t < 0:
                 todo.append([])
+            elif t == view.task_of[i]:
+                todo.append(self._left(view, i))
             else:
-                start = view.open_tasks.get(t, 0) if t == view.task_of[i] else 0
-                todo.append(list(view.errands[t][start:]))
+                todo.append(list(view.errands[t]))
         pinned = [view.backlog[i] >= self.backlog or self.stuck[i] for i in range(n)]
         actions: list[list[int]] = [[] for _ in range(n)]
         for _ in range(self.steps):
