@@ -179,3 +179,53 @@ def test_a_robot_never_cuts_into_a_line_behind_a_robot_that_has_not_arrived():
         state = after
     # Robot 0 came back to 4 (its plan ends there); robot 1 still waits its turn at 5.
     assert state.loc == [4, 5] and entered[0][1] == 0 and ex.backlog(1) == 1
+
+
+def test_the_planner_heads_past_errands_its_staged_moves_already_reach(tmp_path):
+    # One robot in a corridor at cell 0 facing east; its task: cells 2 then 5. Its staged
+    # moves pass cell 2 and end on cell 3: the plan goes on east to cell 5, not back to 2.
+    p = _problem(tmp_path, ["......"], [0], [(2, 5)])
+    planner = PibtPlanner2026(p, 10)
+    view = PlannerView(
+        loc=[3], ori=[0], backlog=[3], staged_cells=[[0, 1, 2, 3]], task_of=[0],
+        opened=[False], open_tasks={0: 0}, errands=[(2, 5)], holder={0: 0}, tick=0,
+    )  # fmt: skip
+    plan = planner.plan(view, 1.0)
+    assert plan.schedule == [0]
+    assert plan.actions[0][:2] == [0, 0]  # F, F: on to cell 5
+
+
+def test_epibt_moves_round_a_cycle_wait_instead():
+    from logitwin.mapf.planner2026 import _break_cycles
+    from logitwin.site.grid import Grid
+
+    grid = Grid.from_strings(["...", "..."])
+    # Robots at cells 0, 1, 4, 3 moving clockwise round a 2x2 square: each enters the cell
+    # the next one leaves, which the executor would hold forever.
+    pos, ori = [0, 1, 4, 3], [0, 1, 2, 3]
+    acts = ["F", "F", "F", "F"]
+    assert _break_cycles(grid, pos, ori, acts)
+    assert acts == ["W", "W", "W", "W"]
+    # A chain that ends in a robot leaving the square is not a cycle.
+    pos, ori, acts = [0, 1, 4], [0, 1, 2], ["F", "F", "F"]
+    assert not _break_cycles(grid, pos, ori, acts)
+    assert acts == ["F", "F", "F"]
+
+
+@pytest.mark.parametrize("epibt", [True, False])
+def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt):
+    from logitwin.mapf.planner2026 import Planner2026Params
+
+    rows = ["........", "..@@....", "........", "....@...", "........", "........"]
+    free = [r * 8 + c for r, row in enumerate(rows) for c, ch in enumerate(row) if ch == "."]
+    starts = free[::3][:12]
+    tasks = [(free[(7 * k) % len(free)], free[(11 * k + 5) % len(free)]) for k in range(30)]
+    delay = {"seed": 3, "minDelay": 1, "maxDelay": 6, "eventModel": "bernoulli", "pDelay": 0.1,
+             "durationModel": "uniform", "gaussMeanRatio": 0.5, "gaussStdRatio": 0.2}  # fmt: skip
+    p = _problem(tmp_path, rows, starts, tasks, delay=delay)
+    params = Planner2026Params(epibt=epibt, refine_share=0.05)
+    out = run_2026(p, PibtPlanner2026(p, 10, params), 800).output
+    assert out["numPlannerErrors"] == 0 and out["numScheduleErrors"] == 0
+    assert out["numTaskFinished"] > 10
+    report = validate_2026(out, p)
+    assert report.ok, report.to_dict()

@@ -1,5 +1,5 @@
-"""Our planner under the LoRR 2026 rules: schedule by travel, then PIBT rolled out over a
-few actions from the executor's predicted states.
+"""Our planner under the LoRR 2026 rules: schedule by travel, then EPIBT or PIBT rolled out
+over a few actions from the executor's predicted states.
 
 Each call (every planning interval):
 
@@ -8,10 +8,13 @@ Each call (every planning interval):
   tasks nobody has opened, cheapest first (travel from the predicted cell to the first
   errand plus the task's own length; :func:`~logitwin.control.assignment.greedy_assign`),
   with at most ``first_cap`` robots heading for one first errand.
-- **Plan.** PIBT over (cell, orientation) with turn-aware tables on maps up to 5,000 free
-  cells, BFS cell tables above, without rotations (``cycles=False``: the executor needs
-  that), rolled out ``steps`` actions. A robot that reaches an errand during the rollout
-  heads for the next one at once. Robots with a backlog staged (delayed, or waiting
+- **Plan.** On maps up to 5,000 free cells, EPIBT over (cell, orientation) with
+  turn-aware tables, robots whose task needs fewest actions first, with refinement
+  rounds; above, PIBT on BFS (or lane-guided) cell tables, without rotations
+  (``cycles=False``: the executor needs that; EPIBT's rare cycles wait instead). Rolled
+  out ``steps`` actions from where the staged moves end, toward the errands those moves
+  do not pass. A robot that reaches an errand during the rollout heads for the next one
+  at once. Robots with a backlog staged (delayed, or waiting
   for their turn at a cell) get no new actions: they are pinned where they are predicted.
 
 Robots larger than a cell (``agentSize > 1``) plan on the map of cells where their whole
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from logitwin.control.assignment import greedy_assign
+from logitwin.control.epibt import EPIBT
 from logitwin.control.pibt import PIBT, RotationDistances
 from logitwin.mapf.actions import apply_action
 from logitwin.mapf.blockpibt import BlockPIBT
@@ -52,7 +56,8 @@ class Planner2026Params:
 
     Args:
         steps: actions planned per call (``None``: the interval's ticks over the ticks
-            per action, plus two; the start kit's planner plans one fewer).
+            per action, plus five: two more than the executor keeps staged, since a
+            plan's waits are not staged).
         backlog: a robot with this many actions staged gets no new ones (``None``: two
             more than a plan's steps).
         rematch_max: fleets up to this size re-match robots that have not reached their
@@ -62,7 +67,12 @@ class Planner2026Params:
         max_tables: distance maps kept on larger maps (least recently used go).
         lane_penalty: on larger maps, every row and column is one-way and a wrong-way
             move costs this (0: no lanes), as the 2024 runner does on warehouse maps.
-        table_share: share of a call's budget that may go to making distance tables.
+        table_share: share of a call's budget that may go to making distance tables
+            (and EPIBT's first passes).
+        epibt: on maps with turn-aware tables, plan each rollout step with EPIBT
+            (operations of ``epibt_depth`` actions) instead of PIBT.
+        refine_share: share of a call's budget for EPIBT's refinement rounds, spread
+            evenly over the rollout's steps (0: first passes only).
         seed: PIBT's tie-breaking stream.
     """
 
@@ -75,6 +85,9 @@ class Planner2026Params:
     max_tables: int = 20_000
     lane_penalty: int = 4
     table_share: float = 0.6
+    epibt: bool = True
+    epibt_depth: int = 3
+    refine_share: float = 0.4
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 1:
@@ -83,6 +96,13 @@ class Planner2026Params:
             raise ValueError(f"backlog must be >= 1, got {self.backlog}")
         if self.rematch_max < 0 or self.first_cap < 1 or self.state_table_max_free < 0:
             raise ValueError("rematch_max and state_table_max_free must be >= 0, first_cap >= 1")
+        if self.epibt_depth < 1:
+            raise ValueError(f"epibt_depth must be >= 1, got {self.epibt_depth}")
+        if not 0 < self.table_share <= 1 or not 0 <= self.refine_share < self.table_share:
+            raise ValueError(
+                "table_share must be in (0, 1] and refine_share in [0, table_share), got "
+                f"{self.table_share}, {self.refine_share}"
+            )
 
 
 class PibtPlanner2026:
@@ -106,7 +126,7 @@ class PibtPlanner2026:
         grid = problem.grid if self.blocks is None else self.blocks.anchors(problem.grid)
         self.grid = grid
         self.stuck = self._stuck(problem.starts.tolist())
-        self.steps = p.steps or interval_ticks // problem.agent_counter + 2
+        self.steps = p.steps or interval_ticks // problem.agent_counter + 5
         self.backlog = p.backlog or self.steps + 2
         self.state_tables = int(grid.free.sum()) <= p.state_table_max_free
         self.lanes = None
@@ -120,6 +140,9 @@ class PibtPlanner2026:
                              move_cost=self.lanes, cycles=False)  # fmt: skip
         else:
             self.pibt = BlockPIBT(grid, self.blocks, self.n, rng, self.state_tables, self.lanes)
+        self.epibt: EPIBT | None = None
+        if p.epibt and self.blocks is None and self.state_tables:
+            self.epibt = EPIBT(grid, self.n, np.random.default_rng(p.seed + 1), depth=p.epibt_depth)
         self._part: list[int] | None = None if self.blocks is None else _parts(grid)
         self._fits: dict[tuple[int, ...], bool] = {}
         # Tables to every errand cell do not fit in memory on large maps (a list per goal
@@ -134,6 +157,7 @@ class PibtPlanner2026:
         elif self.lanes is not None:
             self._source, self._table = self.guided, self.guided.dist_map
         self._length: dict[int, int] = {}
+        self._rests: dict[tuple[int, ...], float] = {}
         self._tables_until = float("inf")
         self._templates = problem.tasks
 
@@ -238,6 +262,18 @@ class PibtPlanner2026:
             out[movable[a]] = free_tasks[t]
         return out
 
+    def _left(self, view: PlannerView, i: int) -> list[int]:
+        """The errands of robot ``i``'s current task still to do once its staged moves
+        are done (errands the staged moves pass are done before the predicted state)."""
+        t = view.task_of[i]
+        if t < 0:
+            return []
+        left = list(view.errands[t][view.open_tasks.get(t, 0) :])
+        for c in view.staged_cells[i][1:]:
+            if left and c == left[0]:
+                left.pop(0)
+        return left
+
     def plan(self, view: PlannerView, budget_s: float) -> Plan2026:
         """Schedule, then roll PIBT out ``steps`` actions. New distance tables are made
         while ``table_share`` of the budget lasts; a robot whose goal has none yet plans
@@ -252,21 +288,100 @@ class PibtPlanner2026:
             t = schedule[i]
             if t < 0:
                 todo.append([])
+            elif t == view.task_of[i]:
+                todo.append(self._left(view, i))
             else:
-                start = view.open_tasks.get(t, 0) if t == view.task_of[i] else 0
-                todo.append(list(view.errands[t][start:]))
+                todo.append(list(view.errands[t]))
         pinned = [view.backlog[i] >= self.backlog or self.stuck[i] for i in range(n)]
         actions: list[list[int]] = [[] for _ in range(n)]
-        for _ in range(self.steps):
+        if self.epibt is not None:
+            self.epibt.reset()  # the predicted states are not where the last rollout ended
+        t_start = time.perf_counter()
+        for s in range(self.steps):
             for i in range(n):  # an errand reached in the rollout: on to the next one
                 while todo[i] and pos[i] == todo[i][0] and len(todo[i]) > 1:
                     todo[i].pop(0)
             dists = [self._table_in_time(g[0]) if g else None for g in todo]
-            step = self.pibt.plan_actions(pos, ori, dists, pinned)
+            if self.epibt is not None:
+                step = self._epibt_step(pos, ori, dists, todo, pinned, budget_s, t_start, s)
+            else:
+                step = self.pibt.plan_actions(pos, ori, dists, pinned)
             for i, a in enumerate(step):
                 actions[i].append(_CODES[a])
                 pos[i], ori[i] = apply_action(self.grid, pos[i], ori[i], a)
         return Plan2026(actions, schedule)
+
+    def _epibt_step(
+        self,
+        pos: list[int],
+        ori: list[int],
+        dists: list[Sequence[int] | np.ndarray | None],
+        todo: list[list[int]],
+        pinned: list[bool],
+        budget_s: float,
+        t_start: float,
+        s: int,
+    ) -> list[str]:
+        """One EPIBT step of the rollout: robots whose task needs fewest actions first,
+        refinement rounds for this step's share of ``refine_share`` of the budget; moves
+        that go round a cycle (each robot into the cell the next leaves) wait instead."""
+        assert self.epibt is not None
+        n = self.n
+        goals = [-1] * n
+        urgency = [0.0] * n
+        for i in range(n):
+            d = dists[i]
+            if d is None:
+                continue
+            goals[i] = todo[i][0]
+            urgency[i] = float(d[pos[i] * 4 + ori[i]]) + self._rest(tuple(todo[i]))
+        # Step s may refine until its share of the calls's refinement time has passed.
+        share = budget_s * self.params.refine_share
+        hard = t_start + budget_s * self.params.table_share
+        until = min(hard, t_start + share * (s + 1) / self.steps) if share > 0 else None
+        acts = self.epibt.plan_actions(pos, ori, dists, goals, urgency, hard, until, None, pinned)
+        if _break_cycles(self.grid, pos, ori, acts):
+            self.epibt.reset()
+        return acts
+
+    def _rest(self, errands: tuple[int, ...]) -> float:
+        """Moves from the first of ``errands`` through the others (cached)."""
+        length = self._rests.get(errands)
+        if length is None:
+            length = float(
+                sum(int(self.oracle.dist_map(b)[a]) for a, b in itertools.pairwise(errands))
+            )
+            self._rests[errands] = length
+        return length
+
+
+def _break_cycles(grid: Grid, pos: list[int], ori: list[int], acts: list[str]) -> bool:
+    """Robots moving round a cycle, each into the cell the next one leaves, wait instead
+    (the executor would hold them there forever); ``True`` if there was one."""
+    nbr = grid.neighbor_table
+    at = {c: i for i, c in enumerate(pos)}
+    into = {}
+    for i, a in enumerate(acts):
+        if a == "F":
+            j = at.get(int(nbr[pos[i], ori[i]]))
+            if j is not None and acts[j] == "F":
+                into[i] = j
+    state: dict[int, int] = {}
+    found = False
+    for i0 in into:
+        path = []
+        i = i0
+        while i in into and i not in state:
+            state[i] = 1
+            path.append(i)
+            i = into[i]
+        if i in state and state[i] == 1 and i in path:
+            for k in path[path.index(i) :]:
+                acts[k] = "W"
+            found = True
+        for k in path:
+            state[k] = 2
+    return found
 
 
 def _parts(grid: Grid) -> list[int]:
