@@ -9,7 +9,7 @@ import json
 import pytest
 
 from logitwin.errors import LogitwinError
-from logitwin.mapf.planner2026 import PibtPlanner2026
+from logitwin.mapf.planner2026 import PibtPlanner2026, Planner2026Params
 from logitwin.mapf.rules2026 import Plan2026, PlannerView, Timing, run_2026
 from logitwin.mapf.validate2026 import validate_2026
 from logitwin.site.io import load_lorr_problem
@@ -104,7 +104,9 @@ def test_a_dense_fleet_under_heavy_delays_stays_valid(tmp_path, delay):
     starts = free[::3][:12]
     tasks = [(free[(7 * k) % len(free)], free[(11 * k + 5) % len(free)]) for k in range(30)]
     p = _problem(tmp_path, rows, starts, tasks, delay=delay)
-    res = run_2026(p, PibtPlanner2026(p, 10), 1500)
+    # A short refinement (20 ms a call): EPIBT's rounds stop on the clock, and the default
+    # 40% of a second per call would make this test a minute long.
+    res = run_2026(p, PibtPlanner2026(p, 10, Planner2026Params(refine_share=0.02)), 1500)
     out = res.output
     assert out["numPlannerErrors"] == 0 and out["numScheduleErrors"] == 0
     assert sum(len(iv) for iv in out["delayIntervals"]) > 50
@@ -214,7 +216,6 @@ def test_epibt_moves_round_a_cycle_wait_instead():
 
 @pytest.mark.parametrize("epibt", [True, False])
 def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt):
-    from logitwin.mapf.planner2026 import Planner2026Params
 
     rows = ["........", "..@@....", "........", "....@...", "........", "........"]
     free = [r * 8 + c for r, row in enumerate(rows) for c, ch in enumerate(row) if ch == "."]
