@@ -195,7 +195,8 @@ class PibtPlanner2026:
         until = time.perf_counter() + budget_s / 2
         feasible = [t for t in self._templates if self._feasible(t)]
         firsts = sorted({t[0] for t in feasible})
-        cells = sorted({c for t in feasible for c in t})
+        # In the order the tasks are revealed: the earliest are needed first.
+        cells = list(dict.fromkeys(c for t in feasible for c in t))
         if self.turns is None:
             cells = cells[: self.params.max_tables]
         for make, goals in ((self.oracle.dist_map, firsts), (self._table, cells)):
@@ -216,9 +217,18 @@ class PibtPlanner2026:
             pairs = itertools.pairwise(errands)
             if self.turns is not None:
                 length = sum(int(self.oracle.dist_map(b)[a]) for a, b in pairs)
-            else:  # a BFS per errand is too dear on large maps: the Manhattan distance
+            else:  # large maps: the planner's table where it is made, else Manhattan
                 w = self.grid.width
-                length = sum(abs(a // w - b // w) + abs(a % w - b % w) for a, b in pairs)
+                exact = True
+                length = 0
+                for a, b in pairs:
+                    if b in self._source:
+                        length += int(self._table(b)[a])
+                    else:
+                        exact = False
+                        length += abs(a // w - b // w) + abs(a % w - b % w)
+                if not exact:
+                    return length  # not kept: the tables are made later
             self._length[tid] = length
         return length
 

@@ -591,8 +591,12 @@ def run_2026(
     window = timing.interval_ticks // problem.agent_counter + 3
 
     def adopt(plan: Plan2026, t: int) -> None:
+        nonlocal executor_timeouts
         board.assign(plan.schedule, t)
+        t0 = clock()
         executor.stage(plan.actions, state, window)
+        if (clock() - t0) * 1000.0 > timing.executor_plan_ms:
+            executor_timeouts += 1  # staging took longer than --executorProcessPlanTimeLimit
 
     def snapshot(t: int) -> None:
         """Each robot's state at the start of a path segment."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
+from numba import njit
 
 from logitwin.site.distance import UNREACHABLE
 from logitwin.site.grid import Grid
@@ -70,7 +71,7 @@ def _directions(count: int, lane_lines: np.ndarray) -> np.ndarray:
 
 
 def weighted_distances(grid: Grid, cost: np.ndarray, goal: int) -> np.ndarray:
-    """Cheapest cost from every cell to ``goal`` under ``cost`` (Dial's buckets, numpy).
+    """Cheapest cost from every cell to ``goal`` under ``cost`` (Dial's buckets, compiled).
 
     Returns an int32 array of length ``grid.size`` (:data:`UNREACHABLE` where no path).
     """
@@ -84,50 +85,62 @@ class _Reverse:
         nb = grid.neighbor_table
         self.size = grid.size
         # pred[v, d]: the neighbour u of v in direction d, which reaches v moving (d+2)%4.
-        self.pred = nb
+        self.pred = np.ascontiguousarray(nb, dtype=np.int64)
         back = (np.arange(4)[None, :] + 2) % 4
         u = np.where(nb >= 0, nb, 0)
-        self.step = np.where(nb >= 0, cost[u, back], 0).astype(np.int64)
-        self.values = np.unique(self.step[nb >= 0]).tolist()  # sorted
+        self.step = np.ascontiguousarray(np.where(nb >= 0, cost[u, back], 0), dtype=np.int64)
+        if (self.step[nb >= 0] < 1).any():
+            raise ValueError("move costs must be >= 1")
 
     def distances(self, goal: int) -> np.ndarray:
-        dist = np.full(self.size, UNREACHABLE, dtype=np.int64)
-        done = np.zeros(self.size, dtype=bool)
-        owner = np.empty(self.size, dtype=np.int64)
-        dist[goal] = 0
-        buckets: dict[int, list[np.ndarray]] = {0: [np.array([goal], dtype=np.int64)]}
-        level = 0
-        pred, step = self.pred, self.step
-        while buckets:
-            parts = buckets.pop(level, None)
-            if parts is None:
-                level += 1
-                continue
-            front = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            front = front[(dist[front] == level) & ~done[front]]
-            if front.size:
-                done[front] = True
-                u = pred[front].ravel()
-                c = step[front].ravel()
-                keep = u >= 0
-                u, c = u[keep], c[keep] + level
-                keep = c < dist[u]
-                u, c = u[keep], c[keep]
-                for value in self.values:  # cheapest first, so later ones only lower
-                    m = c == level + value
-                    if not m.any():
-                        continue
-                    uv = u[m]
-                    uv = uv[dist[uv] > level + value]
-                    if uv.size:
-                        # Deduplicate without sorting: the last writer of each cell keeps it.
-                        idx = np.arange(uv.size)
-                        owner[uv] = idx
-                        uv = uv[owner[uv] == idx]
-                        dist[uv] = level + value
-                        buckets.setdefault(level + value, []).append(uv)
-            level += 1
-        return dist.astype(np.int32)
+        dist = np.empty(self.size, dtype=np.int32)
+        _dial(goal, self.pred, self.step, dist)
+        return dist
+
+
+@njit(cache=True)
+def _dial(goal, pred, step, dist):  # type: ignore[no-untyped-def]
+    """Backward Dijkstra from ``goal`` with Dial's buckets: ``dist[u]`` (int32, filled
+    here) is the cheapest cost from ``u`` to ``goal``; ``pred[v, d]`` is the neighbour
+    that reaches ``v`` at ``step[v, d]`` (an int >= 1; -1: none). Each improvement is an
+    entry linked into the bucket of its cost modulo the largest step plus one."""
+    size = dist.shape[0]
+    dist[:] = UNREACHABLE
+    width = 1
+    for v in range(size):
+        for k in range(4):
+            if pred[v, k] >= 0 and step[v, k] + 1 > width:
+                width = step[v, k] + 1
+    cap = 4 * size + 1
+    cell = np.empty(cap, dtype=np.int64)
+    nxt = np.empty(cap, dtype=np.int64)
+    head = np.full(width, -1, dtype=np.int64)
+    dist[goal] = 0
+    cell[0], nxt[0], head[0] = goal, -1, 0
+    used, pending, level = 1, 1, 0
+    while pending:
+        b = level % width
+        e = head[b]
+        head[b] = -1
+        while e >= 0:
+            v = cell[e]
+            e = nxt[e]
+            pending -= 1
+            if dist[v] != level:
+                continue  # a stale entry: v was reached cheaper
+            for k in range(4):
+                u = pred[v, k]
+                if u >= 0:
+                    nd = level + step[v, k]
+                    if nd < dist[u]:
+                        dist[u] = nd
+                        if used == cap:  # cannot happen: each cell improves at most 4 times
+                            return
+                        bb = nd % width
+                        cell[used], nxt[used], head[bb] = u, head[bb], used
+                        used += 1
+                        pending += 1
+        level += 1
 
 
 class GuidedDistances:
