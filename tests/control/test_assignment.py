@@ -42,3 +42,39 @@ def test_capacity_caps_robots_sent_to_one_first_errand():
     # the cap holds across blocks too
     blocked = greedy_assign(robots, firsts, lengths, oracle.dist_map, max_pairs=4, capacity={1: 1})
     assert sum(firsts[t] == 1 for _, t in blocked) == 1
+
+
+def _greedy_by_sorting_every_pair(robots, firsts, lengths, dist_map, capacity):
+    """The definition: every (robot, task) pair in order of cost, ties by robot, then
+    first errand, then task length and index; taken while both are free."""
+    places = dict(capacity)
+    pairs = sorted(
+        (float(dist_map(f)[r]) + lengths[t], a, f, lengths[t], t)
+        for a, r in enumerate(robots)
+        for t, f in enumerate(firsts)
+    )
+    busy, taken, out = set(), set(), []
+    for _, a, f, _, t in pairs:
+        if a in busy or t in taken or places.get(f, len(robots)) <= 0:
+            continue
+        busy.add(a)
+        taken.add(t)
+        places[f] = places.get(f, len(robots)) - 1
+        out.append((a, t))
+    return sorted(out)
+
+
+def test_matching_is_the_cheapest_pair_first_greedy_on_random_cases():
+    grid = Grid.from_strings(["." * 9] * 7)
+    oracle = DistanceOracle(grid)
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        robots = rng.choice(grid.size, int(rng.integers(1, 25)), replace=False).tolist()
+        n_t = int(rng.integers(1, 30))
+        # first errands on a few cells (groups), integer lengths: many ties
+        firsts = rng.choice(rng.choice(grid.size, 6), n_t).tolist()
+        lengths = rng.integers(0, 6, n_t).astype(float).tolist()
+        capacity = {f: int(rng.integers(0, 4)) for f in set(firsts) if rng.random() < 0.5}
+        want = _greedy_by_sorting_every_pair(robots, firsts, lengths, oracle.dist_map, capacity)
+        got = greedy_assign(robots, firsts, lengths, oracle.dist_map, capacity=capacity)
+        assert sorted(got) == want, seed

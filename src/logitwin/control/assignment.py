@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+from numba import njit
+
+from logitwin.site.distance import UNREACHABLE
 
 __all__ = ["greedy_assign"]
 
@@ -68,49 +72,69 @@ def _greedy(
     max_pairs: int,
 ) -> list[tuple[int, int]]:
     n_a, n_t = len(cells), len(task_g)
-    taken = np.zeros(n_t, dtype=bool)
+    # Each group's tasks, shortest first: robots take a group's tasks in that order.
+    order = np.lexsort((np.arange(n_t), lengths, task_g)).astype(np.int64)
+    bounds = np.searchsorted(task_g[order], np.arange(len(uniq) + 1)).astype(np.int64)
+    head = bounds[:-1].copy()
+    left = np.asarray(slots, dtype=np.int64)
+    lens = lengths.astype(np.float64)
     out: list[tuple[int, int]] = []
-    block = max(1, max_pairs // n_t)
+    block = max(1, max_pairs // len(uniq))
     for lo in range(0, n_a, block):
         hi = min(n_a, lo + block)
         # Distance from each distinct first errand to each robot of the block.
         dg = np.stack([dist_map(int(g))[cells[lo:hi]] for g in uniq]).astype(np.float64)
-        cost = dg[task_g] + lengths[:, None]  # tasks x robots
-        cost[taken] = np.inf
-        flat_cost = cost.reshape(-1)
-        busy = np.zeros(hi - lo, dtype=bool)
-        need = hi - lo
-        # Greedy needs the cheapest pairs only: sort a prefix found by partition, and
-        # a longer one if conflicts used it up (the whole sort took 0.6 s for 400
-        # robots against 15,000 tasks).
-        k = min(flat_cost.size, max(4096, 32 * need))
-        while True:
-            if k < flat_cost.size:
-                part = np.argpartition(flat_cost, k - 1)[:k]
-                order = part[np.argsort(flat_cost[part], kind="stable")]
-            else:
-                order = np.argsort(flat_cost, kind="stable")
-            exhausted = False
-            for flat in order.tolist():
-                t, a = divmod(flat, hi - lo)
-                if taken[t] or busy[a]:
-                    continue
-                if not np.isfinite(flat_cost[flat]):
-                    exhausted = True
-                    break
-                g = task_g[t]
-                if slots[g] <= 0:
-                    continue
-                slots[g] -= 1
-                taken[t] = True
-                busy[a] = True
-                out.append((lo + a, t))
-                need -= 1
-                if need == 0 or taken.all():
-                    break
-            if exhausted or need == 0 or taken.all() or k == flat_cost.size:
-                break
-            k = min(flat_cost.size, 8 * k)
-        if taken.all():
+        robot, task = _heap_greedy(dg, order, bounds, head, left, lens)
+        out.extend(zip((robot + lo).tolist(), task.tolist(), strict=True))
+        if not (head < bounds[1:]).any():
             break
     return out
+
+
+@njit(cache=True)
+def _heap_greedy(dg, order, bounds, head, left, lens):  # type: ignore[no-untyped-def]
+    """Greedy matching, cheapest (robot, task) pair first, without scoring every pair.
+
+    A robot's best pair is with the group (first errand) whose shortest task still free
+    costs it least: ``dg[g, a] + lens[order[head[g]]]``. A heap holds each robot's best
+    pair as it was when pushed; a popped pair whose group has since given out a task (or
+    run out of places) is re-scored and pushed again. ``head`` and ``left`` advance in
+    place (they carry over to the next block of robots). Ties go to the lower robot,
+    then the lower group.
+    """
+    n_a = dg.shape[1]
+    robots = np.empty(n_a, dtype=np.int64)
+    tasks = np.empty(n_a, dtype=np.int64)
+    found = 0
+    heap = [(0.0, np.int64(0), np.int64(0))]
+    heap.pop()
+    for a in range(n_a):
+        c, g = _best(dg, a, order, bounds, head, left, lens)
+        if g >= 0:
+            heapq.heappush(heap, (c, np.int64(a), g))
+    while heap:
+        c, a, g = heapq.heappop(heap)
+        if head[g] < bounds[g + 1] and left[g] > 0 and dg[g, a] + lens[order[head[g]]] == c:
+            robots[found] = a
+            tasks[found] = order[head[g]]
+            found += 1
+            head[g] += 1
+            left[g] -= 1
+            continue
+        c, g = _best(dg, a, order, bounds, head, left, lens)  # stale: re-score
+        if g >= 0:
+            heapq.heappush(heap, (c, a, g))
+    return robots[:found], tasks[:found]
+
+
+@njit(cache=True)
+def _best(dg, a, order, bounds, head, left, lens):  # type: ignore[no-untyped-def]
+    """Robot ``a``'s cheapest group with a free task and a place left: (cost, group), or
+    (inf, -1) if it reaches none."""
+    best, at = np.inf, np.int64(-1)
+    for g in range(dg.shape[0]):
+        if head[g] < bounds[g + 1] and left[g] > 0 and dg[g, a] < UNREACHABLE:
+            c = dg[g, a] + lens[order[head[g]]]
+            if c < best:
+                best, at = c, np.int64(g)
+    return best, at
