@@ -242,11 +242,7 @@ class PibtPlanner2026:
             and (view.opened[i] or view.errands[out[i]][0] in (view.loc[i], *view.staged_cells[i]))
             for i in range(self.n)
         ]
-        movable = [
-            i
-            for i in range(self.n)
-            if (out[i] < 0 or not keeps[i]) and not self.stuck[i]
-        ]
+        movable = [i for i in range(self.n) if (out[i] < 0 or not keeps[i]) and not self.stuck[i]]
         taken = {out[i] for i in range(self.n) if keeps[i]}
         free_tasks = [
             t
