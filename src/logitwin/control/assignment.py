@@ -108,22 +108,23 @@ def _heap_greedy(dg, order, bounds, head, left, lens):  # type: ignore[no-untype
     found = 0
     heap = [(0.0, np.int64(0), np.int64(0))]
     heap.pop()
-    for a in range(n_a):
-        c, g = _best(dg, a, order, bounds, head, left, lens)
+    for r in range(n_a):
+        c, g = _best(dg, r, order, bounds, head, left, lens)
         if g >= 0:
-            heapq.heappush(heap, (c, np.int64(a), g))
+            heapq.heappush(heap, (c, np.int64(r), g))
     while heap:
-        c, a, g = heapq.heappop(heap)
-        if head[g] < bounds[g + 1] and left[g] > 0 and dg[g, a] + lens[order[head[g]]] == c:
+        cost, a, grp = heapq.heappop(heap)
+        free = head[grp] < bounds[grp + 1] and left[grp] > 0
+        if free and dg[grp, a] + lens[order[head[grp]]] == cost:
             robots[found] = a
-            tasks[found] = order[head[g]]
+            tasks[found] = order[head[grp]]
             found += 1
-            head[g] += 1
-            left[g] -= 1
+            head[grp] += 1
+            left[grp] -= 1
             continue
-        c, g = _best(dg, a, order, bounds, head, left, lens)  # stale: re-score
-        if g >= 0:
-            heapq.heappush(heap, (c, a, g))
+        cost, grp = _best(dg, a, order, bounds, head, left, lens)  # stale: re-score
+        if grp >= 0:
+            heapq.heappush(heap, (cost, a, grp))
     return robots[:found], tasks[:found]
 
 
