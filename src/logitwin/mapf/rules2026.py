@@ -545,6 +545,9 @@ class Result2026:
     wall_s: float = 0.0
 
 
+Clock = Callable[[], float]
+
+
 def run_2026(
     problem: LorrProblem,
     planner: Planner2026,
@@ -554,24 +557,19 @@ def run_2026(
 ) -> Result2026:
     """Simulate ``ticks`` execution ticks of a 2026 problem with ``planner`` and the
     staging executor; return the start kit's output (all fields)."""
+    if problem.version != 2026 or problem.delay is None:
+        raise ValueError(f"{problem.name} is a {problem.version} problem, not a 2026 one")
+    if ticks < 0:
+        raise ValueError(f"ticks must be >= 0, got {ticks}")
     try:
-        return _run(problem, planner, ticks, timing, clock)
+        return _run(problem, planner, ticks, timing or Timing(), clock)
     finally:
         gc.unfreeze()  # back to the collector
 
 
 def _run(
-    problem: LorrProblem,
-    planner: Planner2026,
-    ticks: int,
-    timing: Timing | None = None,
-    clock: Callable[[], float] = time.perf_counter,
+    problem: LorrProblem, planner: Planner2026, ticks: int, timing: Timing, clock: Clock
 ) -> Result2026:
-    if problem.version != 2026 or problem.delay is None:
-        raise ValueError(f"{problem.name} is a {problem.version} problem, not a 2026 one")
-    if ticks < 0:
-        raise ValueError(f"ticks must be >= 0, got {ticks}")
-    timing = timing or Timing()
     t_start = clock()
     t0 = clock()
     planner.preprocess(timing.preprocess_ms / 1000.0)
@@ -586,6 +584,7 @@ def _run(
     width = grid.width
     model = ActionModel(grid, problem.agent_counter, problem.agent_size)
     state = FleetState.start(problem.starts.tolist())
+    assert problem.delay is not None  # run_2026 checked
     delays = DelayGenerator(problem.delay, n)
     board = TaskBoard(problem.tasks, n, problem.num_tasks_reveal)
     board.reveal(0)
