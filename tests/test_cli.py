@@ -257,6 +257,20 @@ def test_a_run_that_cannot_start_leaves_no_folder_behind(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_mapf_run_warns_of_2026_robots_whose_squares_overlap_at_the_start(tmp_path):
+    from tests.mapf.test_rules2026 import _problem
+
+    # 2x2 squares: robots 0 and 1 start one cell apart and overlap; robot 2 is clear
+    _problem(tmp_path, ["." * 8] * 6, [0, 1, 20], [(40,), (5,)], size=2.0)
+    out = tmp_path / "r.json"
+    p = _cli("mapf", "run", str(tmp_path / "p.json"), "--steps", "60", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    text = " ".join(p.stdout.split())
+    assert "warning: 2 robots (0, 1) do not fit where they start or overlap another" in text
+    v = _cli("mapf", "validate", str(out), str(tmp_path / "p.json"))
+    assert v.returncode == 1 and "robots 0 and 1 overlap during tick 0" in v.stdout
+
+
 def test_mapf_run_and_validate_a_2026_problem(tmp_path):
     from tests.mapf.test_rules2026 import _problem
 

@@ -719,6 +719,15 @@ def _mapf_2026(args: argparse.Namespace, problem: Any, console: Console) -> int:
     except ValueError as exc:
         raise LogitwinError(f"timing: {exc}") from None
     planner = PibtPlanner2026(problem, timing.interval_ticks, Planner2026Params(seed=args.seed))
+    stuck = [i for i, s in enumerate(planner.stuck) if s]
+    if stuck:
+        shown = ", ".join(map(str, stuck[:10])) + (", ..." if len(stuck) > 10 else "")
+        console.print(
+            f"warning: {len(stuck)} robots ({shown}) do not fit where they start or overlap "
+            f"another there (agentSize {problem.agent_size:g}): they never move, and their "
+            "squares collide from tick 0 whatever the plan, so the result cannot validate",
+            markup=False,
+        )
     res = run_2026(problem, planner, ticks, timing)
     out = res.output
     _save_result(json.dumps(out), args.out)
