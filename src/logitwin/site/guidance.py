@@ -89,28 +89,27 @@ class _Reverse:
         back = (np.arange(4)[None, :] + 2) % 4
         u = np.where(nb >= 0, nb, 0)
         self.step = np.ascontiguousarray(np.where(nb >= 0, cost[u, back], 0), dtype=np.int64)
-        if (self.step[nb >= 0] < 1).any():
+        steps = self.step[nb >= 0]
+        if (steps < 1).any():
             raise ValueError("move costs must be >= 1")
+        # Dial's buckets: costs modulo the largest step plus one never collide.
+        self.buckets = int(steps.max(initial=0)) + 1
 
     def distances(self, goal: int) -> np.ndarray:
         dist = np.empty(self.size, dtype=np.int32)
-        _dial(goal, self.pred, self.step, dist)
+        _dial(goal, self.pred, self.step, self.buckets, dist)
         return dist
 
 
 @njit(cache=True)
-def _dial(goal, pred, step, dist):  # type: ignore[no-untyped-def]
+def _dial(goal, pred, step, width, dist):  # type: ignore[no-untyped-def]
     """Backward Dijkstra from ``goal`` with Dial's buckets: ``dist[u]`` (int32, filled
     here) is the cheapest cost from ``u`` to ``goal``; ``pred[v, d]`` is the neighbour
     that reaches ``v`` at ``step[v, d]`` (an int >= 1; -1: none). Each improvement is an
-    entry linked into the bucket of its cost modulo the largest step plus one."""
+    entry linked into the bucket of its cost modulo ``width`` (the largest step plus
+    one)."""
     size = dist.shape[0]
     dist[:] = UNREACHABLE
-    width = 1
-    for v in range(size):
-        for k in range(4):
-            if pred[v, k] >= 0 and step[v, k] + 1 > width:
-                width = step[v, k] + 1
     cap = 4 * size + 1
     cell = np.empty(cap, dtype=np.int64)
     nxt = np.empty(cap, dtype=np.int64)
