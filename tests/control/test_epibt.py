@@ -199,3 +199,20 @@ def test_numba_global_generator_is_left_alone():
     _numba_seed(11)
     _rollouts([1], [3], steps=3)
     assert (_numba_draws() == want).all()
+
+
+@pytest.mark.parametrize("straight", [False, True])
+def test_straight_following_only_with_straight(straight):
+    # A (row 1, col 2) leaves north for its goal; B (row 1, col 1) faces east toward its
+    # goal through A's cell. B may enter the cell A leaves only without `straight`.
+    grid = Grid.from_strings([".....", ".....", "....."])
+    rot = RotationDistances(grid)
+    planner = EPIBT(grid, 2, np.random.default_rng(0), straight=straight)
+    a, b = grid.cell(1, 2), grid.cell(1, 1)
+    acts = _step(planner, [a, b], [3, 0], [grid.cell(0, 2), grid.cell(1, 4)], rot, [1.0, 3.0])
+    assert acts[0] == "F"
+    assert (acts[1] == "F") is not straight
+    # Straight behind a robot leaving the same way is fine either way.
+    planner = EPIBT(grid, 2, np.random.default_rng(0), straight=straight)
+    acts = _step(planner, [a, b], [0, 0], [grid.cell(1, 4), grid.cell(1, 3)], rot, [1.0, 2.0])
+    assert acts == ["F", "F"]

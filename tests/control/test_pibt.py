@@ -269,3 +269,21 @@ def test_rotation_distances_count_turns():
     assert table[start * 4 + 2] == 5  # facing west: turn twice, then three moves
     assert table[start * 4 + 1] == 4  # facing south: one turn
     assert table[grid.cell(0, 3) * 4 + 3] == 0
+
+
+@pytest.mark.parametrize("straight", [False, True])
+def test_straight_following_only_with_straight(straight):
+    # A (row 1, col 2) leaves north for its goal; B (row 1, col 1) faces east toward its
+    # goal through A's cell: it follows A only without `straight`, and behind a robot
+    # leaving the same way either way.
+    grid = Grid.from_strings([".....", ".....", "....."])
+    oracle = DistanceOracle(grid)
+    a, b = grid.cell(1, 2), grid.cell(1, 1)
+    for orients, goals, b_moves in (
+        ([3, 0], [grid.cell(0, 2), grid.cell(1, 4)], not straight),
+        ([0, 0], [grid.cell(1, 4), grid.cell(1, 3)], True),
+    ):
+        planner = PIBT(grid, 2, np.random.default_rng(0), cycles=False, straight=straight)
+        acts = planner.plan_actions([a, b], orients, [oracle.dist_list(g) for g in goals])
+        assert acts[0] == "F"
+        assert (acts[1] == "F") is b_moves

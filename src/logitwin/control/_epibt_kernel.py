@@ -58,12 +58,16 @@ def shuffle(out, items, rs):
 
 
 @njit(cache=True)
-def expand(nb, size, code, pos, ori, goals, desire, keys, nkeys, ends, goal_at):
+def expand(nb, size, code, pos, ori, goals, desire, keys, nkeys, ends, goal_at, straight):
     """Every robot's operations from where it stands: slots, end state, and the first
     action at which it stands on its goal (-1: never). A carried operation the map now
-    blocks becomes waiting."""
+    blocks becomes waiting.
+
+    With ``straight``, a robot may enter a cell another leaves in the same action only
+    if both go the same way: a move takes the slot (step, cell entered, its direction)
+    and the slots (step, cell left, each other direction)."""
     n, nops, depth = keys.shape[0], code.shape[0], code.shape[1]
-    stride = 3 * size
+    stride = (7 if straight else 3) * size
     for i in range(n):
         for k in range(nops):
             c, o = pos[i], ori[i]
@@ -80,6 +84,14 @@ def expand(nb, size, code, pos, ori, goals, desire, keys, nkeys, ends, goal_at):
                         break
                     keys[i, k, m] = base + size + 2 * min(c, c2) + (o & 1)
                     m += 1
+                    if straight:
+                        way = base + 3 * size
+                        keys[i, k, m] = way + 4 * c2 + o
+                        m += 1
+                        for o2 in range(4):
+                            if o2 != o:
+                                keys[i, k, m] = way + 4 * c + o2
+                                m += 1
                     c = c2
                 elif a == 1:
                     o = (o + 1) & 3

@@ -150,6 +150,7 @@ class EPIBT:
         skip_push: float = 0.2,
         refine_s: float = 0.0,
         refine_rounds: int | None = None,
+        straight: bool = False,
     ) -> None:
         if n_agents < 0:
             raise ValueError(f"n_agents must be >= 0, got {n_agents}")
@@ -180,14 +181,15 @@ class EPIBT:
         self._nb = np.ascontiguousarray(grid.neighbor_table, dtype=np.int64)
         # operation index per robot, carried between steps
         self.desire = np.zeros(n, dtype=np.int64)
-        self._keys = np.zeros((n, nops, 2 * depth), dtype=np.int64)
+        self.straight = straight
+        self._keys = np.zeros((n, nops, (6 if straight else 2) * depth), dtype=np.int64)
         self._nkeys = np.zeros((n, nops), dtype=np.int64)
         self._ends = np.zeros((n, nops), dtype=np.int64)
         self._goal_at = np.zeros((n, nops), dtype=np.int64)
         self._sd = np.zeros((n, nops), dtype=np.float64)
         self._prefs = np.zeros((n, nops), dtype=np.int64)
         self._npref = np.zeros(n, dtype=np.int64)
-        self._res = np.full(3 * grid.size * depth, -1, dtype=np.int64)
+        self._res = np.full((7 if straight else 3) * grid.size * depth, -1, dtype=np.int64)
         self._marks = np.zeros((3, n), dtype=np.int64)  # visited round, visits, chain
         self._st = np.zeros(4, dtype=np.int64)  # round, work, rounds run, rounds allowed
         self._fs = np.zeros(4, dtype=np.float64)  # score, old score, temperature, root
@@ -299,6 +301,7 @@ class EPIBT:
             self._nkeys,
             self._ends,
             self._goal_at,
+            self.straight,
         )
         if pinned is not None:
             # Only waiting is left to a pinned robot: with no other operation it cannot

@@ -168,6 +168,10 @@ class PIBT:
             late at random cannot (the cycle waits on itself under a plan-order
             executor), so a twin with an executor plans without: a pushed robot never
             takes the cell of a robot up its own push chain.
+        straight: a robot may enter a cell another leaves in the same step only if both
+            go the same way (rotation only). Robots whose moves take several ticks cannot
+            turn a corner behind one another: the one behind must wait until the other
+            has left, and a plan that says so is the plan the executor will run.
     """
 
     def __init__(
@@ -179,6 +183,7 @@ class PIBT:
         state_tables: bool = False,
         move_cost: np.ndarray | None = None,
         cycles: bool = True,
+        straight: bool = False,
     ) -> None:
         if n_agents < 0:
             raise ValueError(f"n_agents must be >= 0, got {n_agents}")
@@ -189,6 +194,7 @@ class PIBT:
         self.rotation = rotation
         self.state_tables = state_tables
         self.cycles = cycles
+        self.straight = straight
         self._stay = _STAY_COST if rotation else _STAY_COST_NO_TURNS
         # Per cell: (neighbour, direction) pairs in E, S, W, N order.
         self._nbd: list[list[tuple[int, int]]] = [
@@ -413,6 +419,15 @@ class PIBT:
             else:
                 actions[i] = _TURN_ACTION[ori[i]][dr]
                 still.append(i)
+        if self.straight:
+            # A robot may follow one out of a cell only straight behind it.
+            occ_now = self._occ_now
+            for b, behind in list(enter.items()):
+                ahead = occ_now.get(b)
+                if ahead is not None and actions[ahead] == "F" and ori[ahead] != ori[behind]:
+                    del enter[b]
+                    actions[behind] = "W"
+                    still.append(behind)
         # A robot that stays keeps its cell: whoever planned to enter it waits too.
         while still:
             k = still.pop()

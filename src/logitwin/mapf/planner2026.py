@@ -73,6 +73,10 @@ class Planner2026Params:
             (operations of ``epibt_depth`` actions) instead of PIBT.
         refine_share: share of a call's budget for EPIBT's refinement rounds, spread
             evenly over the rollout's steps (0: first passes only).
+        straight: a robot may enter a cell another leaves in the same action only
+            straight behind it (``EPIBT`` and ``PIBT``'s ``straight``): turning a corner
+            behind a robot, it would wait a whole action for the square ahead to clear
+            anyway, and the plan that says so keeps the others' timing true.
         seed: PIBT's tie-breaking stream.
     """
 
@@ -87,6 +91,7 @@ class Planner2026Params:
     epibt: bool = True
     epibt_depth: int = 3
     refine_share: float = 0.4
+    straight: bool = True
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 1:
@@ -136,12 +141,15 @@ class PibtPlanner2026:
         self.pibt: PIBT | BlockPIBT
         if self.blocks is None:
             self.pibt = PIBT(grid, self.n, rng, rotation=True, state_tables=self.state_tables,
-                             move_cost=self.lanes, cycles=False)  # fmt: skip
+                             move_cost=self.lanes, cycles=False, straight=p.straight)  # fmt: skip
         else:
             self.pibt = BlockPIBT(grid, self.blocks, self.n, rng, self.state_tables, self.lanes)
         self.epibt: EPIBT | None = None
         if p.epibt and self.blocks is None and self.state_tables:
-            self.epibt = EPIBT(grid, self.n, np.random.default_rng(p.seed + 1), depth=p.epibt_depth)
+            self.epibt = EPIBT(
+                grid, self.n, np.random.default_rng(p.seed + 1), depth=p.epibt_depth,
+                straight=p.straight,
+            )  # fmt: skip
         self._part: list[int] | None = None if self.blocks is None else _parts(grid)
         self._fits: dict[tuple[int, ...], bool] = {}
         # Tables to every errand cell do not fit in memory on large maps (a list per goal
