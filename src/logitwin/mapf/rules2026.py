@@ -286,18 +286,20 @@ class StagingExecutor:
             self._dry_run(state, window)
 
     def _append(self, actions: Sequence[Sequence[int]]) -> None:
-        n = len(self.staged)
         steps = max((len(a) for a in actions), default=0)
         staged, lines, lead = self.staged, self._line, self._blocks.lead
         loc, ori, width = self.pred_loc, self.pred_ori, self._width
         single = self._blocks.m == 1
         step_of = [(_DX[o] + _DY[o] * width) for o in range(4)]
+        # Per step, the robots that move or turn in it (waits are not staged).
+        busy: list[list[int]] = [[] for _ in range(steps)]
+        for i, acts in enumerate(actions):
+            for s, a in enumerate(acts):
+                if a != W:
+                    busy[s].append(i)
         for s in range(steps):
-            for i in range(n):
-                acts = actions[i]
-                if s >= len(acts):
-                    continue
-                a = acts[s]
+            for i in busy[s]:
+                a = actions[i][s]
                 if a == F:
                     here = loc[i]
                     cell = here + step_of[ori[i]]
@@ -322,11 +324,22 @@ class StagingExecutor:
         # (robot, cells it takes) moves in the order they happen
         order: list[tuple[int, tuple[int, ...]]] = []
 
+        single = blocks.m == 1
+
         def go(i: int) -> int:
             """Robot ``i``'s next staged action if it can run: -1 if it ran, else the
             robot it waits for (heading the line of a cell it leads into)."""
             a, cell = self.staged[i][done[i]]
-            if a == F:
+            if a == F and single:  # (the general case below, without its calls)
+                line = lines.get(cell)
+                if not line:
+                    return n
+                if line[0] != i:
+                    return line[0]
+                lines[loc[i]].popleft()
+                loc[i] = cell
+                order.append((i, (cell,)))
+            elif a == F:
                 lead = blocks.lead(loc[i], cell)
                 for c in lead:
                     line = lines.get(c)
