@@ -137,6 +137,10 @@ class EPIBT:
             pass, never past its deadline (0: none).
         refine_rounds: :meth:`plan` stops the refinement after this many rounds
             (``None``: the clock alone; see :meth:`plan_actions`).
+        straight: a robot may enter a cell another leaves in the same action only
+            straight behind it (each move also reserves the way into the cell it
+            enters and every other way out of the cell it leaves). Under an executor
+            with multi-tick moves, a robot behind one turning a corner waits anyway.
     """
 
     def __init__(
