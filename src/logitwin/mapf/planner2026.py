@@ -63,9 +63,8 @@ class Planner2026Params:
             plan's waits are not staged).
         backlog: a robot with this many actions staged gets no new ones (``None``: two
             more than a plan's steps).
-        first_cap: most robots heading for one first errand (on fulfill-example_2500,
-            where first errands are 352 stations, 2-5 finished 9% more than 10 in
-            2,000 ticks: fewer robots converge on one station).
+        first_cap: most robots heading for one first errand, so that fewer converge on
+            one station (the runs behind it are in ``docs/architecture.md``).
         state_table_max_free: turn-aware tables on maps with at most this many free cells.
         max_tables: distance maps kept on larger maps (least recently used go).
         lane_penalty: on larger maps, every row and column is one-way and a wrong-way
@@ -75,9 +74,7 @@ class Planner2026Params:
         epibt: on maps with turn-aware tables, plan each rollout step with EPIBT
             (operations of ``epibt_depth`` actions; ``None``: by the fleet's fill, as
             the 2024 runner chooses, ``RunnerParams.epibt_depths``: 5 up to 60% of the
-            free cells, 4 up to 90%, else 3) instead of PIBT. On random-example_400
-            (fill 0.11, 5,000 ticks) depth 3/4/5 finished 4,530/4,725/4,780 (fake
-            clock); depth 5 plans in 407 ms mean, 790 ms at most.
+            free cells, 4 up to 90%, else 3) instead of PIBT.
         refine_share: share of a call's budget for EPIBT's refinement rounds, spread
             evenly over the rollout's steps (0: first passes only).
         straight: a robot may enter a cell another leaves in the same action only
