@@ -230,3 +230,20 @@ def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt):
     assert out["numTaskFinished"] > 10
     report = validate_2026(out, p)
     assert report.ok, report.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("steps", 0),
+        ("backlog", 0),
+        ("first_cap", 0),
+        ("epibt_depth", 0),
+        ("table_share", 0.0),
+        ("refine_share", 0.7),
+        ("weight_power", -1.0),
+    ],
+)
+def test_planner_params_refuse_bad_values(field, value):
+    with pytest.raises(ValueError, match=field):
+        Planner2026Params(**{field: value})

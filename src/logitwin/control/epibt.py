@@ -15,8 +15,8 @@ search fails keeps following its earlier plan, and a turn begun toward a cell is
 finished rather than undone. After the first pass, whatever time the step has left runs
 rounds in random order that keep a robot's new choice when the fleet's weighted progress
 does not fall, and now and then when it does (simulated annealing, as the LoRR 2024
-winner did). Robots are weighted by urgency: the fewer steps a robot's whole task still
-needs, the higher its priority and weight.
+winner did). Robots are ordered by urgency: the fewer steps a robot's whole task still
+needs, the higher its priority and (by ``weight_power``) its weight.
 
 Plans are free of vertex and swap conflicts by construction: every reservation of every
 operation is checked against everyone else's.
@@ -141,6 +141,9 @@ class EPIBT:
             straight behind it (each move also reserves the way into the cell it
             enters and every other way out of the cell it leaves). Under an executor
             with multi-tick moves, a robot behind one turning a corner waits anyway.
+        weight_power: the refinement rounds weigh each robot's progress by
+            ``((n + 1 - rank) / (n + 1)) ** weight_power``, rank 0 the most urgent
+            (0: every robot with a goal alike, the fleet's total progress).
     """
 
     def __init__(
@@ -155,6 +158,7 @@ class EPIBT:
         refine_s: float = 0.0,
         refine_rounds: int | None = None,
         straight: bool = False,
+        weight_power: float = 2.0,
     ) -> None:
         if n_agents < 0:
             raise ValueError(f"n_agents must be >= 0, got {n_agents}")
@@ -166,6 +170,8 @@ class EPIBT:
             )
         if refine_s < 0:
             raise ValueError(f"refine_s must be >= 0 s, got {refine_s}")
+        if not weight_power >= 0:
+            raise ValueError(f"weight_power must be >= 0, got {weight_power}")
         if refine_rounds is not None and refine_rounds < 0:
             raise ValueError(f"refine_rounds must be >= 0, got {refine_rounds}")
         self.grid = grid
@@ -186,6 +192,7 @@ class EPIBT:
         # operation index per robot, carried between steps
         self.desire = np.zeros(n, dtype=np.int64)
         self.straight = straight
+        self.weight_power = weight_power
         self._keys = np.zeros((n, nops, (6 if straight else 2) * depth), dtype=np.int64)
         self._nkeys = np.zeros((n, nops), dtype=np.int64)
         self._ends = np.zeros((n, nops), dtype=np.int64)
@@ -330,7 +337,7 @@ class EPIBT:
         order = np.argsort(prio, kind="stable")
         rank = np.empty(n, dtype=np.float64)
         rank[order] = np.arange(n)
-        power = np.where(has_table, ((n + 1 - rank) / (n + 1)) ** 2, 0.0)
+        power = np.where(has_table, ((n + 1 - rank) / (n + 1)) ** self.weight_power, 0.0)
         kw = (self._keys, self._nkeys, self._prefs, self._npref, self.desire, self._res)
         kw2 = (self._sd, power, prio, self._marks, self._st, self._fs, self._opts, self._rs)
         if not K.carry(self._keys, self._nkeys, self.desire, self._res, self._sd, power, self._fs):

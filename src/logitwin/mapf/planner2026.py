@@ -81,6 +81,9 @@ class Planner2026Params:
             straight behind it (``EPIBT`` and ``PIBT``'s ``straight``): turning a corner
             behind a robot, it would wait a whole action for the square ahead to clear
             anyway, and the plan that says so keeps the others' timing true.
+        weight_power: EPIBT's refinement weighs each robot's progress by its urgency rank
+            to this power (``EPIBT``'s ``weight_power``; 0: all robots alike, so that the
+            rounds seek the fleet's total progress, not the most urgent robots').
         seed: PIBT's tie-breaking stream.
     """
 
@@ -96,6 +99,7 @@ class Planner2026Params:
     epibt_depth: int | None = None
     refine_share: float = 0.4
     straight: bool = True
+    weight_power: float = 0.0
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 1:
@@ -104,6 +108,8 @@ class Planner2026Params:
             raise ValueError(f"backlog must be >= 1, got {self.backlog}")
         if self.first_cap < 1 or self.state_table_max_free < 0:
             raise ValueError("state_table_max_free must be >= 0 and first_cap >= 1")
+        if not self.weight_power >= 0:
+            raise ValueError(f"weight_power must be >= 0, got {self.weight_power}")
         if self.epibt_depth is not None and self.epibt_depth < 1:
             raise ValueError(f"epibt_depth must be >= 1, got {self.epibt_depth}")
         if not 0 < self.table_share <= 1 or not 0 <= self.refine_share < self.table_share:
@@ -152,7 +158,12 @@ class PibtPlanner2026:
         if p.epibt and self.blocks is None and self.state_tables:
             depth = p.epibt_depth or RunnerParams().depth_for(self.n, int(grid.free.sum()))
             self.epibt = EPIBT(
-                grid, self.n, np.random.default_rng(p.seed + 1), depth=depth, straight=p.straight
+                grid,
+                self.n,
+                np.random.default_rng(p.seed + 1),
+                depth=depth,
+                straight=p.straight,
+                weight_power=p.weight_power,
             )
         self._part: list[int] | None = None if self.blocks is None else _parts(grid)
         self._fits: dict[tuple[int, ...], bool] = {}
