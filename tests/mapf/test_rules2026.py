@@ -120,7 +120,7 @@ def test_the_validator_catches_broken_results(tmp_path):
     delay = {"seed": 2, "minDelay": 2, "maxDelay": 3, "eventModel": "bernoulli", "pDelay": 0.05,
              "durationModel": "uniform", "gaussMeanRatio": 0.5, "gaussStdRatio": 0.2}  # fmt: skip
     p = _problem(tmp_path, rows, [0, 5, 6], [(11,), (3,), (8,), (1,)], delay=delay)
-    out = run_2026(p, PibtPlanner2026(p, 10), 300).output
+    out = run_2026(p, PibtPlanner2026(p, 10, Planner2026Params(refine_share=0.02)), 300).output
     assert validate_2026(out, p).ok
     bad = copy.deepcopy(out)
     bad["numTaskFinished"] += 1

@@ -216,12 +216,17 @@ class EPIBT:
         self.desire[:] = 0
 
     def _timed(self, kernel: Any, *args: Any) -> int:
-        """``kernel(work_limit, *args)`` for one chunk of work; the chunk grows or shrinks
-        (at most twofold a call) toward _CHUNK_S of wall time."""
+        """``kernel(work_limit, *args)`` for one chunk of work; the next chunk is the work
+        this call did per second, times _CHUNK_S (at most twofold up or down a call). By
+        the work done, not the chunk: a kernel that ends early (its pass is over) took
+        little time for little work, not for a whole chunk."""
+        before = int(self._st[1])
         t = time.perf_counter()
         out = int(kernel(self._st[1] + self._chunk, *args))
         dt = time.perf_counter() - t
-        scale = min(max(_CHUNK_S / dt, 0.5), 2.0) if dt > 0 else 2.0
+        done = int(self._st[1]) - before
+        target = done * _CHUNK_S / dt if dt > 0 else 2.0 * self._chunk
+        scale = min(max(target / self._chunk, 0.5), 2.0)
         self._chunk = int(min(max(self._chunk * scale, 16), 1 << 20))
         return out
 
