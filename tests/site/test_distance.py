@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from logitwin.errors import SiteError
-from logitwin.site.distance import UNREACHABLE, DistanceOracle, bfs_distances
+from logitwin.site.distance import UNREACHABLE, DistanceOracle, _bfs_compiled, bfs_distances
 from logitwin.site.grid import Grid
 
 MAZE = [
@@ -55,6 +55,7 @@ def test_bfs_matches_reference_for_every_goal(rows: list[str]) -> None:
         got = bfs_distances(grid, goal)
         assert got.dtype == np.int32 and got.shape == (grid.size,)
         assert got.tolist() == expected
+        assert _bfs_compiled(grid, goal).tolist() == expected  # the large-map code path
 
 
 def test_unreachable_island() -> None:

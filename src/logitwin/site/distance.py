@@ -16,6 +16,11 @@ __all__ = ["UNREACHABLE", "DistanceOracle", "bfs_distances", "distances_around"]
 #: Distance reported for blocked cells and cells with no path to the goal (moves).
 UNREACHABLE: int = 1 << 30
 
+# Up to this many free cells a plain Python BFS (fast enough there); above, the
+# compiled kernel. Small maps serve the twin's live hosts, where a process's first call
+# of a compiled function (loading or compiling it) would stall a realtime window.
+_PYTHON_BFS_MAX_FREE = 5000
+
 
 def _check_goal(grid: Grid, goal: int) -> int:
     if not grid.is_free(goal):
@@ -27,7 +32,28 @@ def _check_goal(grid: Grid, goal: int) -> int:
     return int(goal)
 
 
+def _bfs_python(grid: Grid, goal: int) -> list[int]:
+    neighbors = grid.neighbors
+    dist = [UNREACHABLE] * grid.size
+    dist[goal] = 0
+    queue = [goal]
+    # Iterating a list while appending to it is a valid (and the fastest) FIFO here.
+    for u in queue:
+        d = dist[u] + 1
+        for v in neighbors[u]:
+            if dist[v] == UNREACHABLE:
+                dist[v] = d
+                queue.append(v)
+    return dist
+
+
 def _bfs(grid: Grid, goal: int) -> np.ndarray:
+    if len(grid.free_cells) <= _PYTHON_BFS_MAX_FREE:
+        return np.array(_bfs_python(grid, goal), dtype=np.int32)
+    return _bfs_compiled(grid, goal)
+
+
+def _bfs_compiled(grid: Grid, goal: int) -> np.ndarray:
     dist = np.empty(grid.size, dtype=np.int32)
     _bfs_kernel(grid.neighbor_table, goal, dist)
     return dist
@@ -36,8 +62,7 @@ def _bfs(grid: Grid, goal: int) -> np.ndarray:
 @njit(cache=True)
 def _bfs_kernel(nbr, goal, dist):  # type: ignore[no-untyped-def]
     """Breadth-first search from ``goal`` over the neighbour table (``-1``: none); fills
-    ``dist``. Compiled: the planners make a map inside their timed calls (the times
-    against Python and numpy are in ``docs/architecture.md``)."""
+    ``dist`` (the times against numpy's frontier passes are in ``docs/architecture.md``)."""
     dist[:] = UNREACHABLE
     queue = np.empty(dist.shape[0], dtype=np.int64)
     dist[goal] = 0
