@@ -18,7 +18,7 @@ UNREACHABLE: int = 1 << 30
 
 # Up to this many free cells a plain Python BFS (fast enough there); above, the
 # compiled kernel. Small maps serve the twin's live hosts, where a process's first call
-# of a compiled function (loading or compiling it) would stall a realtime window.
+# of a compiled function (loading or compiling it) can stall a realtime window.
 _PYTHON_BFS_MAX_FREE = 5000
 
 
