@@ -124,9 +124,11 @@ class DistanceOracle:
     def __contains__(self, goal: object) -> bool:
         return goal in self._maps
 
-    def _store(self, goal: int, dist: np.ndarray) -> np.ndarray:
+    def _store(self, goal: int, dist: np.ndarray, as_list: list[int] | None) -> np.ndarray:
         dist.flags.writeable = False
         self._maps[goal] = dist
+        if as_list is not None:
+            self._lists[goal] = as_list
         if self.max_cached is not None:
             while len(self._maps) > self.max_cached:
                 old, _ = self._maps.popitem(last=False)
@@ -143,7 +145,12 @@ class DistanceOracle:
         if cached is not None:
             self._maps.move_to_end(goal)
             return cached
-        return self._store(goal, _bfs(self.grid, _check_goal(self.grid, goal)))
+        goal = _check_goal(self.grid, goal)
+        if len(self.grid.free_cells) <= _PYTHON_BFS_MAX_FREE:
+            # Keep the Python BFS's own list for dist_list: no second conversion.
+            as_list = _bfs_python(self.grid, goal)
+            return self._store(goal, np.array(as_list, dtype=np.int32), as_list)
+        return self._store(goal, _bfs_compiled(self.grid, goal), None)
 
     def dist_list(self, goal: int) -> list[int]:
         """The distance map as a plain list of ints, for hot Python loops. Do not mutate it.
