@@ -54,7 +54,7 @@ def test_a_large_robot_waits_until_every_cell_ahead_is_given_up():
     grid = Grid.from_strings(["." * 9, "." * 9])
     k, size = 3, 2.0
     state = FleetState.start([2, 0])
-    ex = StagingExecutor([2, 0], grid.width, k, size, grid.height)
+    ex = StagingExecutor([2, 0], grid.width, grid.height, k, size)
     ex.stage([[0, 0, 0], [0, 0, 0]])
     model = ActionModel(grid, k, size)
     for t in range(60):

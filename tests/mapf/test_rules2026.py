@@ -166,7 +166,7 @@ def test_a_robot_never_cuts_into_a_line_behind_a_robot_that_has_not_arrived():
 
     grid = Grid.from_strings(["........"])
     state = FleetState.start([4, 6], [2, 2])  # both face west
-    ex = StagingExecutor([4, 6], grid.width, k=3)
+    ex = StagingExecutor([4, 6], grid.width, grid.height, k=3)
     ex.pred_ori = [2, 2]
     # Robot 0: west to 3 and 2, turn round, east to 3 and 4. Robot 1: west to 5, then 4.
     ex.stage([[0, 0, 1, 1, 0, 0], [0, 3, 3, 3, 3, 3, 0]])

@@ -19,13 +19,13 @@ The loop (start kit 3.x semantics, ticks counted, not timed):
   collide becomes a wait and an error); then each robot that reached its task's next
   errand advances the task, and finished tasks are replaced in the pool.
 
-The executor here is a temporal plan graph over cells: each cell keeps the robots that
-will enter it in plan order (plan by plan, step by step); a robot starts a forward move
-only when it is first in line for the cell ahead, i.e. once every robot planned there
-before it has left. Plans without rotations (robots following each other round a cycle
-in one step) therefore execute without collision or deadlock whatever the delays. A robot
-larger than a cell holds the block of cells its square lies in and waits to head the
-line of every cell its move leads into (:mod:`logitwin.mapf.blocks`).
+The executor (:mod:`logitwin.mapf.staging`) is a temporal plan graph over cells: each cell
+keeps the robots that will enter it in plan order (plan by plan, step by step); a robot
+starts a forward move only when it is first in line for the cell ahead, i.e. once every
+robot planned there before it has left. Plans without rotations (robots following each
+other round a cycle in one step) therefore execute without collision or deadlock whatever
+the delays. A robot larger than a cell holds the block of cells its square lies in and
+waits to head the line of every cell its move leads into (:mod:`logitwin.mapf.blocks`).
 """
 
 from __future__ import annotations
@@ -33,16 +33,15 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from logitwin.errors import LogitwinError
-from logitwin.mapf.blocks import Blocks, cells_across
 from logitwin.mapf.delays import DelayGenerator
 from logitwin.mapf.footprint import ACTION_CODES, ActionModel, FleetState
 from logitwin.mapf.paths import encode_path
+from logitwin.mapf.staging import StagingExecutor
 from logitwin.site.io import LorrProblem
 
 __all__ = [
@@ -223,283 +222,6 @@ class TaskBoard:
         return freed
 
 
-# --- executor --------------------------------------------------------------------------------
-class StagingExecutor:
-    """Stages adopted plans and releases them tick by tick in plan order per cell.
-
-    Each cell has a line of the robots that will hold it. A robot holds the cells its
-    square lies in (:class:`~logitwin.mapf.blocks.Blocks`: one cell for ``size <= 1``,
-    a block of ``ceil(size)``-by-``ceil(size)`` cells above); a forward move takes the
-    cells it leads into when it starts and gives up those it trails when it ends.
-
-    Args:
-        starts: each robot's cell.
-        width: the map's width (cells).
-        k: ticks per action (``agentCounter``).
-        size: the footprint's side (``agentSize``).
-        height: the map's height (cells; needed only for ``size > 1``, where a block
-            is cut at the map's edge).
-    """
-
-    def __init__(
-        self,
-        starts: Sequence[int],
-        width: int,
-        k: int = 1,
-        size: float = 1.0,
-        height: int | None = None,
-    ) -> None:
-        n = len(starts)
-        self._width = width
-        self.k = k
-        m = cells_across(size)
-        if m > 1 and height is None:
-            raise ValueError(f"agentSize {size} > 1 needs the map's height")
-        self._blocks = Blocks(width, height or 1, m)  # a height is read only for m > 1
-        # Ticks of motion between two robots' corners at which the one behind may move on:
-        # the footprint's side plus one tick (K ticks a cell), and a cell plus one tick
-        # for smaller robots: the one behind must not arrive before the one ahead has
-        # left (it would leave the cell's line out of its turn after it).
-        self._clear = max(math.ceil(size * k - 1e-9), k) + 1
-        self.staged: list[deque[tuple[int, int]]] = [deque() for _ in range(n)]
-        self._line: dict[int, deque[int]] = {}
-        for i, a in enumerate(starts):
-            for c in self._blocks.block(a):
-                self._line.setdefault(c, deque()).append(i)
-        self.pred_loc = list(starts)
-        self.pred_ori = [0] * n
-
-    def stage(
-        self, actions: Sequence[Sequence[int]], state: FleetState | None = None, window: int = 0
-    ) -> None:
-        """Append a plan (each robot's action codes, step by step, from its predicted
-        state): its moves join each cell's line in step order, after earlier plans'.
-
-        With ``state`` (the robots' actual states) and a ``window``, what is staged is
-        then cut to what a dry run from ``state`` executes in ``window`` actions (a robot
-        waits in it while it is not first in line for the cell ahead), and the lines are
-        rebuilt in the dry run's order: a robot held up does not keep far-off cells
-        booked, and the next plan starts where robots can really be.
-        """
-        self._append(actions)
-        if state is not None and window > 0:
-            self._dry_run(state, window)
-
-    def _append(self, actions: Sequence[Sequence[int]]) -> None:
-        steps = max((len(a) for a in actions), default=0)
-        staged, lines, lead = self.staged, self._line, self._blocks.lead
-        loc, ori, width = self.pred_loc, self.pred_ori, self._width
-        single = self._blocks.m == 1
-        step_of = [(_DX[o] + _DY[o] * width) for o in range(4)]
-        # Per step, the robots that move or turn in it (waits are not staged).
-        busy: list[list[int]] = [[] for _ in range(steps)]
-        for i, acts in enumerate(actions):
-            for s, a in enumerate(acts):
-                if a != W:
-                    busy[s].append(i)
-        for s in range(steps):
-            for i in busy[s]:
-                a = actions[i][s]
-                if a == F:
-                    here = loc[i]
-                    cell = here + step_of[ori[i]]
-                    staged[i].append((F, cell))
-                    for c in (cell,) if single else lead(here, cell):
-                        q = lines.get(c)
-                        if q is None:
-                            lines[c] = deque((i,))
-                        else:
-                            q.append(i)
-                    loc[i] = cell
-                elif a in (R, C):
-                    staged[i].append((a, -1))
-                    ori[i] = (ori[i] + (1 if a == R else 3)) & 3
-
-    def _dry_run(self, state: FleetState, window: int) -> None:
-        n = len(self.staged)
-        lines = {c: deque(q) for c, q in self._line.items()}
-        loc, ori = list(state.loc), list(state.ori)
-        done = [0] * n  # staged actions each robot executes in the dry run
-        blocks = self._blocks
-        # (robot, cells it takes) moves in the order they happen
-        order: list[tuple[int, tuple[int, ...]]] = []
-
-        single = blocks.m == 1
-
-        def go(i: int) -> int:
-            """Robot ``i``'s next staged action if it can run: -1 if it ran, else the
-            robot it waits for (heading the line of a cell it leads into)."""
-            a, cell = self.staged[i][done[i]]
-            if a == F and single:  # (the general case below, without its calls)
-                line = lines.get(cell)
-                if not line:
-                    return n
-                if line[0] != i:
-                    return line[0]
-                lines[loc[i]].popleft()
-                loc[i] = cell
-                order.append((i, (cell,)))
-            elif a == F:
-                lead = blocks.lead(loc[i], cell)
-                for c in lead:
-                    line = lines.get(c)
-                    if not line:
-                        return n  # nobody's turn there: it waits the whole step
-                    if line[0] != i:
-                        return line[0]
-                for c in blocks.trail(loc[i], cell):
-                    lines[c].popleft()
-                loc[i] = cell
-                order.append((i, lead))
-            else:
-                ori[i] = (ori[i] + (1 if a == R else 3)) % 4
-            done[i] += 1
-            return -1
-
-        # Actions in progress are committed: they complete first (a robot in a train
-        # once the one ahead of it has).
-        busy = [i for i in range(n) if state.count[i] > 0 and state.cur[i] != NA]
-        while busy:
-            waiting = [i for i in busy if go(i) >= 0]
-            if len(waiting) == len(busy):
-                raise ValueError(f"robots {waiting[:5]} are moving out of their turn")
-            busy = waiting
-        staged = self.staged
-        for _ in range(window):
-            # One action each per step; a robot held up by one ahead that moves in the same
-            # step goes right after it (trains), else it tries again next step. A cell's
-            # line fixes who enters it in which order, so the order robots are tried in
-            # does not change the outcome.
-            todo = deque(i for i in range(n) if done[i] < len(staged[i]))
-            waiters: dict[int, list[int]] = {}
-            while todo:
-                i = todo.popleft()
-                k = go(i)
-                if k < 0:
-                    woken = waiters.pop(i, None)
-                    if woken:
-                        todo.extend(woken)
-                else:
-                    waiters.setdefault(k, []).append(i)
-        # Rebuild: each cell's holder (where the robot is, or the cell its move in
-        # progress enters), then the kept moves in dry-run order.
-        rebuilt: dict[int, deque[int]] = {}
-        for i in range(n):
-            for c in blocks.block(state.loc[i]):
-                rebuilt.setdefault(c, deque()).append(i)
-        started = set()
-        for i in range(n):
-            q = self.staged[i]
-            while len(q) > done[i]:
-                q.pop()
-            if state.cur[i] == F and state.count[i] > 0 and q and q[0][0] == F:
-                for c in blocks.lead(state.loc[i], q[0][1]):  # holds the cells it enters
-                    rebuilt.setdefault(c, deque()).append(i)
-                started.add(i)
-        for i, lead in order:
-            if i in started:
-                started.discard(i)  # its move in progress: it holds those cells already
-                continue
-            for c in lead:
-                rebuilt.setdefault(c, deque()).append(i)
-        self._line = rebuilt
-        self.pred_loc, self.pred_ori = loc, ori
-
-    def commands(self, state: FleetState) -> list[int]:
-        """Each robot's request this tick: its staged action, or a wait.
-
-        A robot moves into a cell when it is first in that cell's line, or, in a straight
-        train, when the robot ahead of it in the line is driving out of the cell the same
-        way and is far enough ahead that it may stop dead this tick (a delay) without the
-        two squares overlapping: ``max(size, 1) + 1/K`` cells between their corners. A robot
-        larger than a cell starts a move only when it is first in line for every cell
-        it leads into (no trains).
-        """
-        if self._blocks.m > 1:
-            return self._block_commands(state)
-        out = []
-        for i, q in enumerate(self.staged):
-            if not q:
-                out.append(W)
-                continue
-            a, cell = q[0]
-            if a != F:
-                out.append(a)  # turns do not move the square
-                continue
-            line = self._line.get(cell)
-            if not line:
-                out.append(W)
-                continue
-            j = line[0]
-            train = len(line) > 1 and line[1] == i and state.loc[j] == cell
-            if j == i or (train and self._ahead(state, j, i)):
-                out.append(F)
-            else:
-                out.append(W)  # paused or held back until the robot ahead is far enough
-        return out
-
-    def _block_commands(self, state: FleetState) -> list[int]:
-        out = []
-        lines, blocks = self._line, self._blocks
-        for i, q in enumerate(self.staged):
-            if not q:
-                out.append(W)
-                continue
-            a, cell = q[0]
-            if a != F:
-                out.append(a)
-                continue
-            ok = True
-            for c in blocks.lead(state.loc[i], cell):
-                line = lines.get(c)
-                if not line or line[0] != i:
-                    ok = False
-                    break
-            out.append(F if ok else W)
-        return out
-
-    def _ahead(self, state: FleetState, j: int, i: int) -> bool:
-        """Whether robot ``i`` may drive on behind robot ``j``, which stands in the cell
-        ``i`` enters: ``j`` drives straight out of it the way ``i`` goes, and stays far
-        enough ahead even if it stops this tick."""
-        if state.cur[j] != F or state.ori[j] != state.ori[i]:
-            return False
-        o = state.ori[i]
-        k = self.k
-        # Progress along the direction of travel, in ticks of motion (K per cell).
-        rj, cj = divmod(state.loc[j], self._width)
-        ri, ci = divmod(state.loc[i], self._width)
-        along = (cj - ci) * _DX[o] + (rj - ri) * _DY[o]
-        if (cj - ci) * _DY[o] != 0 or (rj - ri) * _DX[o] != 0:
-            return False  # not on the same line
-        gap = along * k + state.count[j] - (state.count[i] if state.cur[i] == F else 0)
-        return gap >= self._clear
-
-    def executed(self, before: FleetState, after: FleetState) -> None:
-        """Take off each robot's staged action once it is complete; a robot that left
-        cells leaves their lines."""
-        for i, q in enumerate(self.staged):
-            if after.loc[i] != before.loc[i]:
-                for c in self._blocks.trail(before.loc[i], after.loc[i]):
-                    line = self._line[c]
-                    if line[0] != i:
-                        raise ValueError(f"robot {i} left cell {c} out of its turn")
-                    line.popleft()
-                    if not line:
-                        del self._line[c]
-                q.popleft()
-            elif after.ori[i] != before.ori[i]:
-                q.popleft()
-
-    def cells(self, robot: int) -> list[int]:
-        """The cells the robot is still to enter with its staged moves, in order."""
-        return [c for a, c in self.staged[robot] if a == F]
-
-    def backlog(self, robot: int) -> int:
-        """Actions staged and not yet complete."""
-        return len(self.staged[robot])
-
-
 # --- the planner's seam ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PlannerView:
@@ -602,7 +324,7 @@ def _run(
     board = TaskBoard(problem.tasks, n, problem.num_tasks_reveal)
     board.reveal(0)
     executor = StagingExecutor(
-        state.loc, width, problem.agent_counter, problem.agent_size, grid.height
+        state.loc, width, grid.height, problem.agent_counter, problem.agent_size
     )
     planned: list[list[str]] = [[] for _ in range(n)]  # requested letters, per robot
     actual: list[list[str]] = [[] for _ in range(n)]  # executed letters
