@@ -39,8 +39,9 @@ def _problem(tmp_path, rows, starts, tasks, delay=None, counter=3, size=1.0, rev
 class Scripted:
     """A planner that gives robot 0 one fixed plan and takes a set time to think."""
 
-    def __init__(self, actions, task=0, think=(0.0,)):
+    def __init__(self, actions, task=0, think=(0.0,), keep=None):
         self.actions, self.task, self.think, self.calls = actions, task, list(think), 0
+        self.keep = keep
         self.clock = 0.0
 
     def preprocess(self, budget_s):
@@ -53,7 +54,7 @@ class Scripted:
         others = len(view.loc) - 1  # the other robots wait, with no task
         acts = self.actions if first else []
         task = self.task if view.task_of[0] < 0 and first else -1
-        return Plan2026([acts] + [[]] * others, [task] + [-1] * others)
+        return Plan2026([acts] + [[]] * others, [task] + [-1] * others, self.keep)
 
 
 def test_each_action_takes_agent_counter_ticks(tmp_path):
@@ -75,6 +76,20 @@ def test_a_late_planner_delays_adoption_and_counts_a_timeout(tmp_path):
     a = res.adoptions
     assert (a[1].launched, a[1].adopted) == (0, 24) and a[2].launched == 24
     assert res.output["numEntryTimeouts"] == 1
+
+
+@pytest.mark.parametrize(("keep", "moves"), [(None, 6), (2, 2), (0, None)])
+def test_the_executor_keeps_what_the_plan_says_staged(tmp_path, keep, moves):
+    """Eight moves east planned once: the executor keeps the interval's actions plus
+    three (6) unless the plan says how many, and a plan asking for none is refused."""
+    p = _problem(tmp_path, ["." * 10], [0], [(9,)], reveal=1.0)
+    planner = Scripted([0] * 8, keep=keep)
+    if moves is None:
+        with pytest.raises(ValueError, match="asked to keep 0 actions staged"):
+            run_2026(p, planner, 40, Timing(), clock=lambda: planner.clock)
+        return
+    out = run_2026(p, planner, 40, Timing(), clock=lambda: planner.clock).output
+    assert out["actualPaths"] == [f"[(0,0,0,0,0):(F {3 * moves},W {40 - 3 * moves})]"]
 
 
 def test_preprocessing_over_budget_stops_the_run(tmp_path):
@@ -238,6 +253,7 @@ def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt):
         ("steps", 0),
         ("backlog", 0),
         ("first_cap", 0),
+        ("keep", 0),
         ("epibt_depth", 0),
         ("table_share", 0.0),
         ("refine_share", 0.7),

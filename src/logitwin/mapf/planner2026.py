@@ -63,6 +63,13 @@ class Planner2026Params:
             plan's waits are not staged).
         backlog: a robot with this many actions staged gets no new ones (``None``: two
             more than a plan's steps).
+        keep: actions the executor keeps staged per robot from each plan (its dry run's
+            window, :attr:`Plan2026.keep`; ``None``: the interval's actions plus one where
+            EPIBT plans, plus three where PIBT does. A shorter window stages less of a
+            plan made from an older view, so the next plan, computed from predicted
+            states nearer the actual ones, takes over sooner; EPIBT's coordinated steps
+            gain from it, PIBT's greedy ones need the slack. The runs are in
+            ``docs/architecture.md``).
         first_cap: most robots heading for one first errand, so that fewer converge on
             one station (the runs behind it are in ``docs/architecture.md``).
         state_table_max_free: turn-aware tables on maps with at most this many free cells.
@@ -89,6 +96,7 @@ class Planner2026Params:
 
     steps: int | None = None
     backlog: int | None = None
+    keep: int | None = None
     first_cap: int = 3
     state_table_max_free: int = 5000
     seed: int = 0
@@ -106,6 +114,8 @@ class Planner2026Params:
             raise ValueError(f"steps must be >= 1, got {self.steps}")
         if self.backlog is not None and self.backlog < 1:
             raise ValueError(f"backlog must be >= 1, got {self.backlog}")
+        if self.keep is not None and self.keep < 1:
+            raise ValueError(f"keep must be >= 1, got {self.keep}")
         if self.first_cap < 1 or self.state_table_max_free < 0:
             raise ValueError("state_table_max_free must be >= 0 and first_cap >= 1")
         if not self.weight_power >= 0:
@@ -165,6 +175,8 @@ class PibtPlanner2026:
                 straight=p.straight,
                 weight_power=p.weight_power,
             )
+        fits = interval_ticks // problem.agent_counter
+        self.keep = p.keep or fits + (1 if self.epibt is not None else 3)
         self._part: list[int] | None = None if self.blocks is None else _parts(grid)
         self._fits: dict[tuple[int, ...], bool] = {}
         # Tables to every errand cell do not fit in memory on large maps (a list per goal
@@ -334,7 +346,7 @@ class PibtPlanner2026:
             for i, a in enumerate(step):
                 actions[i].append(_CODES[a])
                 pos[i], ori[i] = apply_action(self.grid, pos[i], ori[i], a)
-        return Plan2026(actions, schedule)
+        return Plan2026(actions, schedule, self.keep)
 
     def _epibt_step(
         self,

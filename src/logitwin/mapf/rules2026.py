@@ -242,11 +242,14 @@ class PlannerView:
 
 @dataclass
 class Plan2026:
-    """A planner's answer: each robot's actions (codes ``F R C W`` = 0..3) and the task
-    each robot should have (-1: none)."""
+    """A planner's answer: each robot's actions (codes ``F R C W`` = 0..3), the task
+    each robot should have (-1: none), and how many actions the executor keeps staged
+    per robot once it has staged the plan (``keep``; ``None``: the interval's actions
+    plus three)."""
 
     actions: list[list[int]]
     schedule: list[int]
+    keep: int | None = None
 
 
 class Planner2026(Protocol):
@@ -356,19 +359,21 @@ def _run(
         gc.freeze()
         if len(plan.actions) != n or len(plan.schedule) != n:
             raise ValueError(f"the planner answered for {len(plan.actions)} of {n} robots")
+        if plan.keep is not None and plan.keep < 1:
+            raise ValueError(f"the planner asked to keep {plan.keep} actions staged, not >= 1")
         late_ticks = math.ceil(wall * 1000.0 / timing.tick_ms)
         return plan, late_ticks, wall
 
-    # Actions staged per robot at most: what fits in a planning interval and then some,
-    # so that robots rarely run dry before the next plan (the start kit keeps one more
-    # than fits).
+    # Actions staged per robot at most, unless the plan says: what fits in a planning
+    # interval and then some, so that robots rarely run dry before the next plan (the
+    # start kit keeps one more than fits).
     window = timing.interval_ticks // problem.agent_counter + 3
 
     def adopt(plan: Plan2026, t: int) -> None:
         nonlocal executor_timeouts
         board.assign(plan.schedule, t)
         t0 = clock()
-        executor.stage(plan.actions, state, window)
+        executor.stage(plan.actions, state, plan.keep or window)
         if (clock() - t0) * 1000.0 > timing.executor_plan_ms:
             executor_timeouts += 1  # staging took longer than --executorProcessPlanTimeLimit
 
