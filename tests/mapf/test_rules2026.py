@@ -240,7 +240,11 @@ def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt):
              "durationModel": "uniform", "gaussMeanRatio": 0.5, "gaussStdRatio": 0.2}  # fmt: skip
     p = _problem(tmp_path, rows, starts, tasks, delay=delay)
     params = Planner2026Params(epibt=epibt, refine_share=0.05)
-    out = run_2026(p, PibtPlanner2026(p, 10, params), 800).output
+    planner = PibtPlanner2026(p, 10, params)
+    # 3 actions fit in the interval: EPIBT's plans keep one more staged, PIBT's three.
+    assert planner.keep == (4 if epibt else 6)
+    assert PibtPlanner2026(p, 10, Planner2026Params(epibt=epibt, keep=2)).keep == 2
+    out = run_2026(p, planner, 800).output
     assert out["numPlannerErrors"] == 0 and out["numScheduleErrors"] == 0
     assert out["numTaskFinished"] > 10
     report = validate_2026(out, p)
