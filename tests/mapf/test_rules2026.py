@@ -6,12 +6,14 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 
 from logitwin.errors import LogitwinError
-from logitwin.mapf.planner2026 import PibtPlanner2026, Planner2026Params
+from logitwin.mapf.planner2026 import LARGE_MAP_DEPTH, PibtPlanner2026, Planner2026Params
 from logitwin.mapf.rules2026 import Plan2026, PlannerView, Timing, run_2026
 from logitwin.mapf.validate2026 import validate_2026
+from logitwin.site.guidance import turn_estimates
 from logitwin.site.io import load_lorr_problem
 
 
@@ -229,8 +231,11 @@ def test_epibt_moves_round_a_cycle_wait_instead():
     assert acts == ["F", "F", "F"]
 
 
+@pytest.mark.parametrize("large", [False, True])
 @pytest.mark.parametrize("epibt", [True, False])
-def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt):
+def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt, large):
+    # large: the map counts as one above state_table_max_free (one-way lanes, cell
+    # tables, and for EPIBT turn-aware estimates made from them).
 
     rows = ["........", "..@@....", "........", "....@...", "........", "........"]
     free = [r * 8 + c for r, row in enumerate(rows) for c, ch in enumerate(row) if ch == "."]
@@ -239,8 +244,13 @@ def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt):
     delay = {"seed": 3, "minDelay": 1, "maxDelay": 6, "eventModel": "bernoulli", "pDelay": 0.1,
              "durationModel": "uniform", "gaussMeanRatio": 0.5, "gaussStdRatio": 0.2}  # fmt: skip
     p = _problem(tmp_path, rows, starts, tasks, delay=delay)
-    params = Planner2026Params(epibt=epibt, refine_share=0.05)
+    params = Planner2026Params(
+        epibt=epibt, refine_share=0.05, state_table_max_free=0 if large else 5000
+    )
     planner = PibtPlanner2026(p, 10, params)
+    assert (planner.turns is None) == large and (planner.epibt is not None) == epibt
+    if epibt and large:
+        assert planner.epibt.depth == LARGE_MAP_DEPTH
     # 3 actions fit in the interval: EPIBT's plans keep one more staged, PIBT's three.
     assert planner.keep == (4 if epibt else 6)
     assert PibtPlanner2026(p, 10, Planner2026Params(epibt=epibt, keep=2)).keep == 2
@@ -249,6 +259,7 @@ def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt):
     assert out["numTaskFinished"] > 10
     report = validate_2026(out, p)
     assert report.ok, report.to_dict()
+    assert bool(planner._estimates) == (epibt and large)
 
 
 @pytest.mark.parametrize(
@@ -267,3 +278,21 @@ def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt):
 def test_planner_params_refuse_bad_values(field, value):
     with pytest.raises(ValueError, match=field):
         Planner2026Params(**{field: value})
+
+
+def test_turn_estimates_on_large_maps_never_overwrite_a_row_read_in_the_same_step(tmp_path):
+    rows = ["........", "..@@....", "........", "........"]
+    p = _problem(tmp_path, rows, [0, 5], [(2, 7), (9, 30)])
+    planner = PibtPlanner2026(p, 10, Planner2026Params(state_table_max_free=0))
+    planner._tables_until = float("inf")
+    planner._pool = np.zeros((2, 4 * planner.grid.size), dtype=np.int32)
+    planner._free, planner._stamps = [0, 1], np.zeros(2, dtype=np.int64)
+    planner._stamp = 1
+    a, b = planner._table_in_time(7), planner._table_in_time(30)
+    kept = b.copy()
+    assert planner._table_in_time(9) is None  # both rows are read this step
+    planner._stamp = 2
+    c = planner._table_in_time(9)  # a new step: the least recently used row (7's) goes
+    assert c is not None and np.shares_memory(a, c) and (b == kept).all()
+    assert (c == turn_estimates(planner.grid, planner._costs, planner._table(9), 9)).all()
+    assert c[4 * 9] == 0 and a.base is planner._pool

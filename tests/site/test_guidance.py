@@ -5,9 +5,15 @@ import heapq
 import numpy as np
 import pytest
 
+from logitwin.control.pibt import RotationDistances
 from logitwin.site import Grid
 from logitwin.site.distance import UNREACHABLE, bfs_distances
-from logitwin.site.guidance import GuidedDistances, lane_costs, weighted_distances
+from logitwin.site.guidance import (
+    GuidedDistances,
+    lane_costs,
+    turn_estimates,
+    weighted_distances,
+)
 
 # Two horizontal one-cell lanes (rows 1 and 3) joined by open columns at both ends, and a
 # vertical lane (column 2) between rows 3 and 5.
@@ -97,3 +103,27 @@ def test_traffic_takes_the_lane_running_its_way():
     assert guided.dist_map(4 * w + 0)[4 * w + 6] == 10
     assert guided.dist_map(4 * w + 6)[4 * w + 0] == 6  # with the lane: plain distance
     assert 4 * w + 0 in guided and 4 * w + 5 not in guided
+
+
+@pytest.mark.parametrize("rows", [WAREHOUSE, LANES])
+def test_turn_estimates_lie_between_the_cell_map_and_the_exact_turn_aware_table(rows):
+    grid = Grid.from_strings(rows)
+    cost = lane_costs(grid, 3)
+    free = grid.free_cells.tolist()
+    for goal in free:
+        dist = weighted_distances(grid, cost, goal)
+        est = turn_estimates(grid, cost, dist, goal)
+        exact = RotationDistances(grid, move_cost=cost).table(goal)
+        for c in free:
+            for o in range(4):
+                s = 4 * c + o
+                assert dist[c] <= est[s] <= exact[s], (goal, c, o)
+                # Facing the way the cheapest move leaves, the estimate adds no turn.
+                ahead = grid.neighbor_table[c, o]
+                if c != goal and ahead >= 0 and cost[c, o] + dist[ahead] == dist[c]:
+                    assert est[s] == dist[c]
+            assert est[4 * c : 4 * c + 4].min() == dist[c]
+    blocked = int(np.flatnonzero(~grid.free.reshape(-1))[0])
+    assert (est[4 * blocked : 4 * blocked + 4] == UNREACHABLE).all()
+    with pytest.raises(ValueError, match="expected a map of"):
+        turn_estimates(grid, cost, dist[:-1], 0)

@@ -8,9 +8,11 @@ Each call (every planning interval):
   tasks nobody has opened, cheapest first (travel from the predicted cell to the first
   errand plus the task's own length; :func:`~logitwin.control.assignment.greedy_assign`),
   with at most ``first_cap`` robots heading for one first errand.
-- **Plan.** On maps up to 5,000 free cells, EPIBT over (cell, orientation) with
-  turn-aware tables, robots whose task needs fewest actions first, with refinement
-  rounds; above, PIBT on BFS (or lane-guided) cell tables, without rotations
+- **Plan.** EPIBT over (cell, orientation), robots whose task needs fewest actions
+  first, with refinement rounds: on maps up to 5,000 free cells with exact turn-aware
+  tables, above with one-way lanes and turn-aware estimates made from lane-guided cell
+  tables (:func:`~logitwin.site.guidance.turn_estimates`). With ``epibt=False``, PIBT on
+  the same tables (cell tables above 5,000), without rotations
   (``cycles=False``: the executor needs that; EPIBT's rare cycles wait instead). Rolled
   out ``steps`` actions from where the staged moves end, toward the errands those moves
   do not pass. A robot that reaches an errand during the rollout heads for the next one
@@ -45,12 +47,16 @@ from logitwin.mapf.params import RunnerParams
 from logitwin.mapf.rules2026 import Plan2026, PlannerView
 from logitwin.site.distance import DistanceOracle
 from logitwin.site.grid import Grid
-from logitwin.site.guidance import GuidedDistances, lane_costs
+from logitwin.site.guidance import GuidedDistances, lane_costs, turn_estimates
 from logitwin.site.io import LorrProblem
 
 __all__ = ["PibtPlanner2026", "Planner2026Params"]
 
 _CODES = {"F": 0, "R": 1, "C": 2, "W": 3}
+# EPIBT's operation depth on maps above ``state_table_max_free`` (see ``epibt_depth``).
+LARGE_MAP_DEPTH = 3
+# Most memory for those estimates (fulfill-example_2500's 2,756 rows are 3.1 GB).
+_POOL_BYTES = 4 << 30
 
 
 @dataclass(frozen=True)
@@ -78,10 +84,11 @@ class Planner2026Params:
             move costs this (0: no lanes), as the 2024 runner does on warehouse maps.
         table_share: share of a call's budget that may go to making distance tables
             (and EPIBT's first passes).
-        epibt: on maps with turn-aware tables, plan each rollout step with EPIBT
-            (operations of ``epibt_depth`` actions; ``None``: by the fleet's fill, as
+        epibt: plan each rollout step with EPIBT (operations of ``epibt_depth``
+            actions; ``None``: on maps with turn-aware tables by the fleet's fill, as
             the 2024 runner chooses, ``RunnerParams.epibt_depths``: 5 up to 60% of the
-            free cells, 4 up to 90%, else 3) instead of PIBT.
+            free cells, 4 up to 90%, else 3; on larger maps ``LARGE_MAP_DEPTH``, 3,
+            since their tables are estimates) instead of PIBT.
         refine_share: share of a call's budget for EPIBT's refinement rounds, spread
             evenly over the rollout's steps (0: first passes only).
         straight: a robot may enter a cell another leaves in the same action only
@@ -165,8 +172,12 @@ class PibtPlanner2026:
         else:
             self.pibt = BlockPIBT(grid, self.blocks, self.n, rng, self.state_tables, self.lanes)
         self.epibt: EPIBT | None = None
-        if p.epibt and self.blocks is None and self.state_tables:
-            depth = p.epibt_depth or RunnerParams().depth_for(self.n, int(grid.free.sum()))
+        if p.epibt and self.blocks is None:
+            depth = p.epibt_depth or (
+                RunnerParams().depth_for(self.n, int(grid.free.sum()))
+                if self.state_tables
+                else LARGE_MAP_DEPTH
+            )
             self.epibt = EPIBT(
                 grid,
                 self.n,
@@ -190,10 +201,28 @@ class PibtPlanner2026:
             self._source, self._table = self.turns, self.turns.table
         elif self.lanes is not None:
             self._source, self._table = self.guided, self.guided.dist_map
+        # Large maps: EPIBT's turn-aware estimates per goal, made from the cell tables.
+        self._estimates: dict[int, int] = {}  # goal -> slot of the pool
+        self._pool: np.ndarray | None = None
+        self._free: list[int] = []
+        self._stamps = np.zeros(0, dtype=np.int64)  # per row: the step that last read it
+        self._stamp = 0
+        self._costs = self.lanes if self.lanes is not None else np.ones((grid.size, 4), np.int32)
         self._length: dict[int, int] = {}
         self._rests: dict[tuple[int, ...], float] = {}
         self._tables_until = float("inf")
         self._templates = problem.tasks
+
+    def _new_pool(self) -> np.ndarray:
+        """Rows for EPIBT's turn-aware estimates on a large map: one per robot and 256
+        more, at most ``_POOL_BYTES`` (fewer rows than goals in use: robots whose goal
+        has none wait for one, as for tables not made in time)."""
+        row = 4 * self.grid.size
+        rows = min(self.n + 256, max(64, _POOL_BYTES // (4 * row)))
+        self._pool = np.empty((rows, row), dtype=np.int32)
+        self._free = list(range(rows))
+        self._stamps = np.zeros(rows, dtype=np.int64)
+        return self._pool
 
     def _stuck(self, starts: list[int]) -> list[bool]:
         """Robots that can never move: larger robots that do not fit where they start or
@@ -225,8 +254,10 @@ class PibtPlanner2026:
     def preprocess(self, budget_s: float) -> None:
         """While half the budget lasts: the scheduler's maps from every task's first
         errand, then the planner's tables to every errand (the rest are made when first
-        needed)."""
-        until = time.perf_counter() + budget_s / 2
+        needed); where EPIBT plans on a large map, the pool of its turn-aware estimates
+        is written once while 80% of the budget lasts."""
+        start = time.perf_counter()
+        until = start + budget_s / 2
         feasible = [t for t in self._templates if self._feasible(t)]
         firsts = sorted({t[0] for t in feasible})
         # In the order the tasks are revealed: the earliest are needed first.
@@ -236,14 +267,44 @@ class PibtPlanner2026:
         for make, goals in ((self.oracle.dist_map, firsts), (self._table, cells)):
             for cell in goals:
                 if time.perf_counter() > until:
-                    return
+                    break
                 make(cell)
+        if self.epibt is not None and self.turns is None:
+            # The estimates' pool, written once while 80% of the budget lasts: memory
+            # written for the first time cost 4.4 ms a table (fulfill), the same slot
+            # written again 0.9 ms.
+            for row in self._new_pool():
+                if time.perf_counter() > start + 0.8 * budget_s:
+                    break
+                row.fill(0)
 
     def _table_in_time(self, goal: int) -> Sequence[int] | np.ndarray | None:
-        """The goal's table if it is cached or there is time left to make it."""
-        if goal in self._source or time.perf_counter() < self._tables_until:
-            return self._table(goal)
-        return None
+        """The goal's table if it is cached or there is time left to make it: where EPIBT
+        plans on a large map, turn-aware estimates from it (:func:`turn_estimates`)."""
+        if goal not in self._source and time.perf_counter() >= self._tables_until:
+            return None
+        table = self._table(goal)
+        if self.epibt is None or self.turns is not None:
+            return table
+        pool = self._pool if self._pool is not None else self._new_pool()
+        slot = self._estimates.pop(goal, None)
+        if slot is None:
+            if time.perf_counter() >= self._tables_until:
+                return None
+            # A slot of the pool is filled again, not a new array made: fresh memory cost
+            # 4-5 ms a table here against 0.7 ms for the search itself.
+            if self._free:
+                slot = self._free.pop()
+            else:
+                oldest = next(iter(self._estimates))
+                if self._stamps[self._estimates[oldest]] == self._stamp:
+                    return None  # every row is in use this step (a pool cut by memory)
+                slot = self._estimates.pop(oldest)
+            turn_estimates(self.grid, self._costs, np.asarray(table), goal, pool[slot])
+        self._estimates[goal] = slot  # most recently used last
+        self._stamps[slot] = self._stamp
+        out: np.ndarray = pool[slot]
+        return out
 
     def _task_length(self, tid: int, errands: tuple[int, ...]) -> int:
         length = self._length.get(tid)
@@ -341,6 +402,7 @@ class PibtPlanner2026:
             for i in range(n):  # an errand reached in the rollout: on to the next one
                 while todo[i] and pos[i] == todo[i][0] and len(todo[i]) > 1:
                     todo[i].pop(0)
+            self._stamp += 1
             dists = [self._table_in_time(g[0]) if g else None for g in todo]
             if self.epibt is not None:
                 step = self._epibt_step(pos, ori, dists, todo, pinned, budget_s, t_start, s)
@@ -388,9 +450,12 @@ class PibtPlanner2026:
         """Moves from the first of ``errands`` through the others (cached)."""
         length = self._rests.get(errands)
         if length is None:
-            length = float(
-                sum(int(self.oracle.dist_map(b)[a]) for a, b in itertools.pairwise(errands))
-            )
+            pairs = itertools.pairwise(errands)
+            if self.turns is not None:
+                length = float(sum(int(self.oracle.dist_map(b)[a]) for a, b in pairs))
+            else:  # large maps: Manhattan (a BFS map per errand took a quarter of a call)
+                w = self.grid.width
+                length = float(sum(abs(a // w - b // w) + abs(a % w - b % w) for a, b in pairs))
             self._rests[errands] = length
         return length
 
