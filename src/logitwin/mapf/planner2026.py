@@ -306,6 +306,10 @@ class PibtPlanner2026:
         out: np.ndarray = pool[slot]
         return out
 
+    def _manhattan(self, a: int, b: int) -> int:
+        w = self.grid.width
+        return abs(a // w - b // w) + abs(a % w - b % w)
+
     def _task_length(self, tid: int, errands: tuple[int, ...]) -> int:
         length = self._length.get(tid)
         if length is None:
@@ -313,7 +317,6 @@ class PibtPlanner2026:
             if self.turns is not None:
                 length = sum(int(self.oracle.dist_map(b)[a]) for a, b in pairs)
             else:  # large maps: the planner's table where it is made, else Manhattan
-                w = self.grid.width
                 exact = True
                 length = 0
                 for a, b in pairs:
@@ -321,7 +324,7 @@ class PibtPlanner2026:
                         length += int(self._table(b)[a])
                     else:
                         exact = False
-                        length += abs(a // w - b // w) + abs(a % w - b % w)
+                        length += self._manhattan(a, b)
                 if not exact:
                     return length  # not kept: the tables are made later
             self._length[tid] = length
@@ -454,8 +457,7 @@ class PibtPlanner2026:
             if self.turns is not None:
                 length = float(sum(int(self.oracle.dist_map(b)[a]) for a, b in pairs))
             else:  # large maps: Manhattan (a BFS map per errand took a quarter of a call)
-                w = self.grid.width
-                length = float(sum(abs(a // w - b // w) + abs(a % w - b % w) for a, b in pairs))
+                length = float(sum(self._manhattan(a, b) for a, b in pairs))
             self._rests[errands] = length
         return length
 
