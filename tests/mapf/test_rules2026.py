@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from logitwin.errors import LogitwinError
-from logitwin.mapf.planner2026 import LARGE_MAP_DEPTH, PibtPlanner2026, Planner2026Params
+from logitwin.mapf.planner2026 import (
+    LARGE_MAP_DEPTH,
+    SMALL_MAP_LENGTH_WEIGHT,
+    PibtPlanner2026,
+    Planner2026Params,
+)
 from logitwin.mapf.rules2026 import Plan2026, PlannerView, Timing, run_2026
 from logitwin.mapf.validate2026 import validate_2026
 from logitwin.site.guidance import turn_estimates
@@ -214,6 +219,20 @@ def test_the_planner_heads_past_errands_its_staged_moves_already_reach(tmp_path)
     assert plan.actions[0][:2] == [0, 0]  # F, F: on to cell 5
 
 
+@pytest.mark.parametrize(("weight", "task"), [(1.0, 1), (0.1, 0)])
+def test_the_scheduler_weighs_a_tasks_length_against_the_travel_to_it(tmp_path, weight, task):
+    # A robot on cell 5 of a corridor. Task 0 starts next to it (cell 6) and runs 13 cells
+    # on; task 1 starts 5 cells away and is 1 cell long. Weighed fully, the short task is
+    # cheaper (5 + 1 against 1 + 13); at a tenth, the near one (1 + 1.3 against 5 + 0.1).
+    p = _problem(tmp_path, ["...................."], [5], [(6, 19), (0, 1)])
+    planner = PibtPlanner2026(p, 10, Planner2026Params(length_weight=weight))
+    view = PlannerView(
+        loc=[5], ori=[0], backlog=[0], staged_cells=[[5]], task_of=[-1], opened=[False],
+        open_tasks={0: 0, 1: 0}, errands=[(6, 19), (0, 1)], holder={}, tick=0,
+    )  # fmt: skip
+    assert planner.schedule(view) == [task]
+
+
 def test_epibt_moves_round_a_cycle_wait_instead():
     from logitwin.mapf.planner2026 import _break_cycles
     from logitwin.site.grid import Grid
@@ -251,6 +270,7 @@ def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt, large)
     assert (planner.turns is None) == large and (planner.epibt is not None) == epibt
     if epibt and large:
         assert planner.epibt.depth == LARGE_MAP_DEPTH
+    assert planner.length_weight == (1.0 if large else SMALL_MAP_LENGTH_WEIGHT)
     # 3 actions fit in the interval: EPIBT's plans keep one more staged, PIBT's three.
     assert planner.keep == (4 if epibt else 6)
     assert PibtPlanner2026(p, 10, Planner2026Params(epibt=epibt, keep=2)).keep == 2
@@ -273,6 +293,7 @@ def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt, large)
         ("table_share", 0.0),
         ("refine_share", 0.7),
         ("weight_power", -1.0),
+        ("length_weight", -0.1),
     ],
 )
 def test_planner_params_refuse_bad_values(field, value):
