@@ -84,7 +84,9 @@ def test_large_robots_under_heavy_delays_never_collide_and_finish_tasks(
 ):
     p = _problem(tmp_path, rows, starts, _tasks(rows, 2), delay={"seed": seed, **HEAVY},
                  size=size)  # fmt: skip
-    out = run_2026(p, PibtPlanner2026(p, 10), 1000).output
+    planner = PibtPlanner2026(p, 10)
+    assert planner.length_weight == 1.0  # the small-map weight was measured for cells
+    out = run_2026(p, planner, 1000).output
     assert out["numPlannerErrors"] == 0 and out["numScheduleErrors"] == 0, out["errors"][:3]
     assert sum(len(iv) for iv in out["delayIntervals"]) > 100
     report = validate_2026(out, p)

@@ -104,7 +104,8 @@ class Planner2026Params:
             rounds seek the fleet's total progress, not the most urgent robots').
         length_weight: the scheduler's cost of a task for a robot is the travel to its
             first errand plus this times the task's own length (``None``: 0.1 on maps
-            with turn-aware tables, ``SMALL_MAP_LENGTH_WEIGHT``, 1 on larger ones, as
+            with turn-aware tables, ``SMALL_MAP_LENGTH_WEIGHT``, 1 on larger ones and
+            for robots larger than a cell, where it was not measured; as
             measured on the 2026 examples: random-example_400 gains 3% at 0.1, maze is
             level, room loses about 5% and fulfill 1.2%). Weighed fully, robots
             take the short tasks first and the longest stay in the pool unpicked
@@ -177,7 +178,9 @@ class PibtPlanner2026:
         self.steps = p.steps or interval_ticks // problem.agent_counter + 5
         self.backlog = p.backlog or self.steps + 2
         self.state_tables = int(grid.free.sum()) <= p.state_table_max_free
-        weight = SMALL_MAP_LENGTH_WEIGHT if self.state_tables else 1.0
+        # Measured for robots up to a cell: larger ones keep the full weight.
+        small = self.state_tables and self.blocks is None
+        weight = SMALL_MAP_LENGTH_WEIGHT if small else 1.0
         self.length_weight = weight if p.length_weight is None else p.length_weight
         self.lanes = None
         if not self.state_tables and p.lane_penalty:
