@@ -56,8 +56,8 @@ __all__ = ["PibtPlanner2026", "Planner2026Params"]
 _CODES = {"F": 0, "R": 1, "C": 2, "W": 3}
 # EPIBT's operation depth on maps above ``state_table_max_free`` (see ``epibt_depth``).
 LARGE_MAP_DEPTH = 3
-# The scheduler's weight on a task's own length on maps with turn-aware tables (see
-# ``Planner2026Params.length_weight``).
+# The scheduler's weight on a task's own length for robots up to a cell on maps with
+# turn-aware tables (see ``Planner2026Params.length_weight``).
 SMALL_MAP_LENGTH_WEIGHT = 0.1
 # Most memory for those estimates (fulfill-example_2500's 2,756 rows are 3.1 GB).
 _POOL_BYTES = 4 << 30
@@ -103,11 +103,11 @@ class Planner2026Params:
             to this power (``EPIBT``'s ``weight_power``; 0: all robots alike, so that the
             rounds seek the fleet's total progress, not the most urgent robots').
         length_weight: the scheduler's cost of a task for a robot is the travel to its
-            first errand plus this times the task's own length (``None``: 0.1 on maps
-            with turn-aware tables, ``SMALL_MAP_LENGTH_WEIGHT``, 1 on larger ones and
-            for robots larger than a cell, where it was not measured; as
-            measured on the 2026 examples: random-example_400 gains 3% at 0.1, maze is
-            level, room loses about 5% and fulfill 1.2%). Weighed fully, robots
+            first errand plus this times the task's own length. ``None``: 0.1
+            (``SMALL_MAP_LENGTH_WEIGHT``) for robots up to a cell on maps with
+            turn-aware tables, else 1 (larger maps; larger robots, where 0.1 was not
+            measured). On the 2026 examples at 0.1, random-example_400 gains 3%, maze
+            is level, room loses about 5% and fulfill 1.2%. Weighed fully, robots
             take the short tasks first and the longest stay in the pool unpicked
             (random: 600 open at the end, 134 cells long on average against 85 for all),
             so the fleet picks among fewer tasks and travels further to them; a fleet
