@@ -458,6 +458,7 @@ class RaySystem:
         self.delivered = 0
         self.windows = 0
         self.recoveries = 0
+        self.recovery_wall_s = 0.0  # wall time from a dead host's failed call to its rebuild
         if journal is not None:  # resuming: the inputs the interrupted run accepted
             for inp in journal.inputs():
                 data = encode(decode_fields(inp.type, inp.body))
@@ -659,10 +660,13 @@ class RaySystem:
                 calls[k] = self._host(k).step.remote(due, spawns, end)
             work = set()
             for k, ref in calls.items():
+                t0 = time.monotonic()
                 try:
                     out, spawns, host_rows, nxt, n, started = ray.get(ref)
                 except RayActorError:
+                    # Ray's noticing the death counts too: it takes longer than the rebuild.
                     out, spawns, host_rows, nxt, n, started = self._recover(k, start, end, log[k])
+                    self.recovery_wall_s += time.monotonic() - t0
                 with self._lock:
                     self._ids.update(started)
                 self._next[k] = nxt
@@ -688,11 +692,21 @@ class RaySystem:
         """Host ``key`` died during this window: Ray has restarted its process (empty);
         rebuild its entities from the journal as of ``start``, redo this window's earlier
         rounds (their outputs were already taken) and run the failed round again."""
-        import ray
-
         if self.journal is None:
             raise LogitwinError(f"host {key} died and there is no journal to rebuild it from")
         self.recoveries += 1
+        return self._rebuild(key, start, end, rounds)
+
+    def _rebuild(
+        self,
+        key: str,
+        start: float,
+        end: float,
+        rounds: list[tuple[list[Wire], list[SpawnRec]]],
+    ) -> StepResult:
+        import ray
+
+        assert self.journal is not None
         host = self._hosts[key]
         spawns = [rec for w, rec in self._spawn_log.get(key, []) if w < self.windows]
         host_of = self.placement.host_of
