@@ -692,21 +692,11 @@ class RaySystem:
         """Host ``key`` died during this window: Ray has restarted its process (empty);
         rebuild its entities from the journal as of ``start``, redo this window's earlier
         rounds (their outputs were already taken) and run the failed round again."""
+        import ray
+
         if self.journal is None:
             raise LogitwinError(f"host {key} died and there is no journal to rebuild it from")
         self.recoveries += 1
-        return self._rebuild(key, start, end, rounds)
-
-    def _rebuild(
-        self,
-        key: str,
-        start: float,
-        end: float,
-        rounds: list[tuple[list[Wire], list[SpawnRec]]],
-    ) -> StepResult:
-        import ray
-
-        assert self.journal is not None
         host = self._hosts[key]
         spawns = [rec for w, rec in self._spawn_log.get(key, []) if w < self.windows]
         host_of = self.placement.host_of
