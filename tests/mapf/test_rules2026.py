@@ -294,6 +294,7 @@ def test_the_planner_runs_valid_with_epibt_and_with_pibt(tmp_path, epibt, large)
         ("refine_share", 0.7),
         ("weight_power", -1.0),
         ("length_weight", -0.1),
+        ("bay_run", 1),
     ],
 )
 def test_planner_params_refuse_bad_values(field, value):
@@ -317,3 +318,20 @@ def test_turn_estimates_on_large_maps_never_overwrite_a_row_read_in_the_same_ste
     assert c is not None and np.shares_memory(a, c) and (b == kept).all()
     assert (c == turn_estimates(planner.grid, planner._costs, planner._table(9), 9)).all()
     assert c[4 * 9] == 0 and a.base is planner._pool
+
+
+def test_large_maps_drop_the_lanes_in_bays_and_plan_three_spare_actions(tmp_path):
+    """Above ``state_table_max_free`` a station pocket (a 2 x 2 bay off an open band)
+    has no one-way costs, everything else keeps its lane costs, and a call plans the
+    interval's actions plus three (plus five where exact tables are made)."""
+    rows = ["@..@@", "@..@@", ".....", ".....", ".....", ".....", "....."]
+    p = _problem(tmp_path, rows, [10, 14], [(1, 12), (2, 20)])
+    planner = PibtPlanner2026(p, 10, Planner2026Params(state_table_max_free=0))
+    plain = PibtPlanner2026(p, 10, Planner2026Params(state_table_max_free=0, bay_run=0))
+    assert planner.lanes is not None and plain.lanes is not None
+    bay = [1, 2, 6, 7]
+    assert (planner.lanes[bay] == 1).all() and (plain.lanes[bay] > 1).any()
+    rest = [c for c in range(35) if c not in bay]
+    assert (planner.lanes[rest] == plain.lanes[rest]).all()
+    assert planner.steps == 10 // p.agent_counter + 3
+    assert PibtPlanner2026(p, 10).steps == 10 // p.agent_counter + 5

@@ -10,6 +10,7 @@ from logitwin.site import Grid
 from logitwin.site.distance import UNREACHABLE, bfs_distances
 from logitwin.site.guidance import (
     GuidedDistances,
+    bays,
     lane_costs,
     turn_estimates,
     weighted_distances,
@@ -127,3 +128,24 @@ def test_turn_estimates_lie_between_the_cell_map_and_the_exact_turn_aware_table(
     assert (est[4 * blocked : 4 * blocked + 4] == UNREACHABLE).all()
     with pytest.raises(ValueError, match="expected a map of"):
         turn_estimates(grid, cost, dist[:-1], 0)
+
+
+def test_bays_are_short_walled_runs_off_the_open_areas():
+    """A 3 x 2 pocket off a band is a bay: its rows run 3 cells between walls. The band's
+    runs are longer than ``max_run`` and a one-cell run is a lane, not a bay."""
+    grid = Grid.from_strings(
+        [
+            "@...@.@",
+            "@...@.@",
+            ".......",
+            ".......",
+            ".......",
+            ".......",
+        ]
+    )
+    w = grid.width
+    marked = {int(c) for c in np.flatnonzero(bays(grid, 3))}
+    assert marked == {1, 2, 3, w + 1, w + 2, w + 3}
+    assert not bays(grid, 2).any()
+    with pytest.raises(ValueError, match="max_run"):
+        bays(grid, 1)

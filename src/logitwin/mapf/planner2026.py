@@ -11,7 +11,8 @@ Each call (every planning interval):
   with at most ``first_cap`` robots heading for one first errand.
 - **Plan.** EPIBT over (cell, orientation), robots whose task needs fewest actions
   first, with refinement rounds: on maps up to 5,000 free cells with exact turn-aware
-  tables, above with one-way lanes and turn-aware estimates made from lane-guided cell
+  tables, above with one-way lanes (two-way in the bays off the open areas, such as
+  station pockets) and turn-aware estimates made from lane-guided cell
   tables (:func:`~logitwin.site.guidance.turn_estimates`). With ``epibt=False``, PIBT on
   the same tables (cell tables above 5,000), without rotations
   (``cycles=False``: the executor needs that; EPIBT's rare cycles wait instead). Rolled
@@ -48,7 +49,7 @@ from logitwin.mapf.params import RunnerParams
 from logitwin.mapf.rules2026 import Plan2026, PlannerView
 from logitwin.site.distance import DistanceOracle
 from logitwin.site.grid import Grid
-from logitwin.site.guidance import GuidedDistances, lane_costs, turn_estimates
+from logitwin.site.guidance import GuidedDistances, bays, lane_costs, turn_estimates
 from logitwin.site.io import LorrProblem
 
 __all__ = ["PibtPlanner2026", "Planner2026Params"]
@@ -70,7 +71,9 @@ class Planner2026Params:
     Args:
         steps: actions planned per call (``None``: the interval's ticks over the ticks
             per action, plus five: two more than the executor keeps staged, since a
-            plan's waits are not staged).
+            plan's waits are not staged; plus three on maps above
+            ``state_table_max_free``, where the spare time goes to refining the steps
+            that are executed).
         backlog: a robot with this many actions staged gets no new ones (``None``: two
             more than a plan's steps).
         keep: actions the executor keeps staged per robot from each plan (its dry run's
@@ -86,6 +89,9 @@ class Planner2026Params:
         max_tables: distance maps kept on larger maps (least recently used go).
         lane_penalty: on larger maps, every row and column is one-way and a wrong-way
             move costs this (0: no lanes), as the 2024 runner does on warehouse maps.
+        bay_run: no one-way costs in the bays off the open areas, runs of free cells
+            of 2 to this many along a row or column walled at both ends
+            (:func:`~logitwin.site.guidance.bays`: fulfill's station pockets; 0: none).
         table_share: share of a call's budget that may go to making distance tables
             (and EPIBT's first passes).
         epibt: plan each rollout step with EPIBT (operations of ``epibt_depth``
@@ -124,6 +130,7 @@ class Planner2026Params:
     seed: int = 0
     max_tables: int = 20_000
     lane_penalty: int = 4
+    bay_run: int = 4
     table_share: float = 0.6
     epibt: bool = True
     epibt_depth: int | None = None
@@ -139,6 +146,8 @@ class Planner2026Params:
             raise ValueError(f"backlog must be >= 1, got {self.backlog}")
         if self.keep is not None and self.keep < 1:
             raise ValueError(f"keep must be >= 1, got {self.keep}")
+        if self.bay_run != 0 and self.bay_run < 2:
+            raise ValueError(f"bay_run must be 0 or >= 2, got {self.bay_run}")
         if self.first_cap < 1 or self.state_table_max_free < 0:
             raise ValueError("state_table_max_free must be >= 0 and first_cap >= 1")
         if not self.weight_power >= 0:
@@ -175,9 +184,10 @@ class PibtPlanner2026:
         grid = problem.grid if self.blocks is None else self.blocks.anchors(problem.grid)
         self.grid = grid
         self.stuck = self._stuck(problem.starts.tolist())
-        self.steps = p.steps or interval_ticks // problem.agent_counter + 5
-        self.backlog = p.backlog or self.steps + 2
         self.state_tables = int(grid.free.sum()) <= p.state_table_max_free
+        spare = 5 if self.state_tables else 3
+        self.steps = p.steps or interval_ticks // problem.agent_counter + spare
+        self.backlog = p.backlog or self.steps + 2
         # Measured for robots up to a cell: larger ones keep the full weight.
         small = self.state_tables and self.blocks is None
         weight = SMALL_MAP_LENGTH_WEIGHT if small else 1.0
@@ -185,6 +195,8 @@ class PibtPlanner2026:
         self.lanes = None
         if not self.state_tables and p.lane_penalty:
             self.lanes = lane_costs(grid, p.lane_penalty)
+            if p.bay_run:
+                self.lanes[bays(grid, p.bay_run)] = 1
             self.guided = GuidedDistances(grid, self.lanes, max_cached=p.max_tables)
         rng = np.random.default_rng(p.seed)
         self.pibt: PIBT | BlockPIBT

@@ -34,7 +34,7 @@ from numba import njit
 from logitwin.site.distance import UNREACHABLE
 from logitwin.site.grid import Grid
 
-__all__ = ["GuidedDistances", "lane_costs", "turn_estimates", "weighted_distances"]
+__all__ = ["GuidedDistances", "bays", "lane_costs", "turn_estimates", "weighted_distances"]
 
 
 def lane_costs(grid: Grid, penalty: int = 3) -> np.ndarray:
@@ -59,6 +59,29 @@ def lane_costs(grid: Grid, penalty: int = 3) -> np.ndarray:
     cost[south, 3] = penalty
     cost[north, 1] = penalty
     return cost
+
+
+def bays(grid: Grid, max_run: int) -> np.ndarray:
+    """Cells of the bays off the open areas, bool array ``(size,)``: free cells whose run
+    of free cells along a row or a column is 2 to ``max_run`` long, walled or at the
+    map's edge at both ends (a one-cell run is a lane).
+
+    A robot enters a bay, does its errand (a station in a 4 x 3 pocket) and leaves the way
+    it came, so one-way rules there only add detours; :func:`lane_costs`' costs are
+    dropped in them by the 2026 planner (measured in ``docs/architecture.md``).
+    """
+    if max_run < 2:
+        raise ValueError(f"max_run must be >= 2, got {max_run}")
+    free = grid.free
+    out = np.zeros_like(free)
+    for a, mark in ((free, out), (free.T, out.T)):  # runs along rows, then along columns
+        for line, marks in zip(a, mark, strict=True):
+            edges = np.flatnonzero(np.diff(np.concatenate(([0], line.astype(np.int8), [0]))))
+            for start, stop in zip(edges[::2], edges[1::2], strict=True):
+                if 2 <= stop - start <= max_run:
+                    marks[start:stop] = True
+    flat: np.ndarray = out.reshape(-1)
+    return flat
 
 
 def _directions(count: int, lane_lines: np.ndarray) -> np.ndarray:
