@@ -143,12 +143,26 @@ def test_an_incomplete_journal_says_so_and_replays_only_when_asked(tmp_path, cap
 
 
 def test_resume_refuses_a_journal_that_the_run_does_not_reproduce(tmp_path):
-    out = tmp_path / "run"
-    child = multiprocessing.get_context("fork").Process(target=_run_child, args=(str(out), 0.6))
-    child.start()
-    child.join()
     import sqlite3
 
+    # Killed before its first commit (a slow start: a clean clone's first compiles), the
+    # journal holds no row 700 to tamper with; the next run starts warm.
+    rows = 0
+    for attempt, delay in enumerate((0.6, 0.6, 1.0)):
+        out = tmp_path / f"run{attempt}"
+        ctx = multiprocessing.get_context("fork")
+        child = ctx.Process(target=_run_child, args=(str(out), delay))
+        child.start()
+        child.join()
+        try:
+            db = sqlite3.connect(out / "journal.sqlite")
+            rows = db.execute("SELECT COUNT(*) FROM events WHERE seq >= 700").fetchone()[0]
+            db.close()
+        except sqlite3.Error:
+            rows = 0
+        if rows and not read_status(out / "journal.sqlite").complete:
+            break
+    assert rows, "no killed run reached row 700"
     db = sqlite3.connect(out / "journal.sqlite")
     db.execute("UPDATE events SET time = time + 1 WHERE seq = 700")
     db.commit()
