@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from logitwin.errors import LogitwinError
 from logitwin.mapf.paths import decode_path
 from logitwin.mapf.planner2026 import Planner2026Params
 from logitwin.site.guidance import lane_costs
@@ -152,8 +154,16 @@ def main() -> None:
     ap.add_argument("--from", dest="lo", type=int, default=1500)
     ap.add_argument("--to", dest="hi", type=int, default=4500)
     args = ap.parse_args()
-    result = json.loads(args.result.read_text())
-    print(json.dumps(where(args.problem, result, args.lo, args.hi), indent=1))
+    try:
+        result = json.loads(args.result.read_text())
+        report = where(args.problem, result, args.lo, args.hi)
+    except (OSError, LogitwinError) as exc:
+        sys.exit(f"error: {exc}")
+    except ValueError as exc:
+        sys.exit(f"error: {args.result}: {exc}")
+    except (KeyError, TypeError, IndexError) as exc:
+        sys.exit(f"error: {args.result} is not a 2026 result of {args.problem} ({exc!r})")
+    print(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -147,7 +148,7 @@ def test_resume_refuses_a_journal_that_the_run_does_not_reproduce(tmp_path):
 
     # Killed before its first commit (a slow start: a clean clone's first compiles), the
     # journal holds no row 700 to tamper with; the next run starts warm.
-    rows = 0
+    usable = False
     for attempt, delay in enumerate((0.6, 0.6, 1.0)):
         out = tmp_path / f"run{attempt}"
         ctx = multiprocessing.get_context("fork")
@@ -155,14 +156,14 @@ def test_resume_refuses_a_journal_that_the_run_does_not_reproduce(tmp_path):
         child.start()
         child.join()
         try:
-            db = sqlite3.connect(out / "journal.sqlite")
-            rows = db.execute("SELECT COUNT(*) FROM events WHERE seq >= 700").fetchone()[0]
-            db.close()
+            with closing(sqlite3.connect(out / "journal.sqlite")) as db:
+                rows = db.execute("SELECT COUNT(*) FROM events WHERE seq >= 700").fetchone()[0]
         except sqlite3.Error:
             rows = 0
-        if rows and not read_status(out / "journal.sqlite").complete:
+        usable = rows > 0 and not read_status(out / "journal.sqlite").complete
+        if usable:
             break
-    assert rows, "no killed run reached row 700"
+    assert usable, "no killed run left an incomplete journal that reached row 700"
     db = sqlite3.connect(out / "journal.sqlite")
     db.execute("UPDATE events SET time = time + 1 WHERE seq = 700")
     db.commit()
